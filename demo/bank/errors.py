@@ -1,0 +1,74 @@
+"""Errors the domain raises at its entry points.
+
+Each error carries a stable machine-readable ``code`` and the HTTP status that every entry
+point (the Flask monolith, the Chalice API) answers with, so both speak the same contract.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One failing field of a rejected notification, named by its dotted path."""
+
+    field: str
+    message: str
+
+
+class BankError(Exception):
+    """Base class of the errors a client can cause. ``status`` is the HTTP answer."""
+
+    code: str = "bad_request"
+    status: int = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON error body: ``{"error": {"code": ..., "message": ...}}``."""
+        return {"error": {"code": self.code, "message": self.message}}
+
+
+class MalformedJSON(BankError):
+    code = "invalid_json"
+    status = 400
+
+
+class PayloadTooLarge(BankError):
+    code = "payload_too_large"
+    status = 413
+
+
+class SignatureRejected(BankError):
+    code = "invalid_signature"
+    status = 401
+
+
+class InvalidNotification(BankError):
+    """The body is JSON but not a valid notification; ``errors`` lists every failing field."""
+
+    code = "validation_error"
+    status = 422
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        fields = ", ".join(e.field for e in errors)
+        super().__init__(f"invalid notification: {fields}")
+        self.errors = errors
+
+    def to_dict(self) -> dict[str, object]:
+        body = super().to_dict()
+        body["error"]["fields"] = [{"field": e.field, "message": e.message} for e in self.errors]  # type: ignore[index]
+        return body
+
+
+class InvalidWalletId(BankError):
+    code = "invalid_wallet_id"
+    status = 422
+
+
+class WalletNotFound(BankError):
+    code = "wallet_not_found"
+    status = 404

@@ -1,0 +1,117 @@
+"""The wallet ledger: what each notification does to a wallet, decided without any storage.
+
+Balances, in the words BaaS users know:
+
+- ``current_balance``: the money really there;
+- ``authorizations``: the sum of pending card holds;
+- ``authorized_balance = current_balance - authorizations``: what the card may still spend.
+
+Delivery is at least once and in any order: a settlement may arrive before its authorization.
+The ledger still converges, because each authorization keeps its own state: whether it was
+authorized (and for how much) and whether it is closed (settled or reversed). A hold exists
+exactly while an authorization is authorized and not closed, whatever the order of arrival.
+Duplicates are the store's job: it commits each ``notification_id`` at most once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from demo.bank.notifications import (
+    CARD_AUTHORIZATION,
+    CARD_REFUND,
+    CARD_REVERSAL,
+    CARD_SETTLEMENT,
+    CURRENCY,
+    PAYIN_RECEIVED,
+    Notification,
+)
+
+
+@dataclass(frozen=True)
+class Balance:
+    wallet_id: str
+    current_balance: int
+    authorizations: int
+    currency: str = CURRENCY
+
+    @property
+    def authorized_balance(self) -> int:
+        return self.current_balance - self.authorizations
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "wallet_id": self.wallet_id,
+            "currency": self.currency,
+            "current_balance": self.current_balance,
+            "authorizations": self.authorizations,
+            "authorized_balance": self.authorized_balance,
+        }
+
+
+@dataclass(frozen=True)
+class Authorization:
+    """What the ledger knows of one card authorization.
+
+    ``version`` is the store's optimistic-concurrency counter (0: not stored yet).
+    """
+
+    wallet_id: str
+    authorization_id: str
+    authorized_amount: int | None = None
+    closed: bool = False
+    version: int = 0
+
+    @property
+    def held(self) -> int:
+        """The amount this authorization holds on the wallet right now."""
+        if self.authorized_amount is None or self.closed:
+            return 0
+        return self.authorized_amount
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """The effect of one notification: balance deltas and the authorization's next state."""
+
+    notification_id: str
+    wallet_id: str
+    current_delta: int = 0
+    authorizations_delta: int = 0
+    authorization: Authorization | None = None
+
+
+def decide(notification: Notification, authorization: Authorization | None = None) -> LedgerEntry:
+    """The ledger entry for ``notification``, given its authorization's stored state (if any)."""
+    n = notification
+    entry = LedgerEntry(notification_id=n.notification_id, wallet_id=n.wallet_id)
+    if n.webhook in (PAYIN_RECEIVED, CARD_REFUND):
+        return replace(entry, current_delta=_amount(n))
+    if n.authorization_id is None:
+        raise ValueError(f"{n.webhook} needs an authorization_id")
+    before = authorization or Authorization(n.wallet_id, n.authorization_id)
+    if n.webhook == CARD_AUTHORIZATION:
+        if before.authorized_amount is not None:
+            return entry  # already authorized: a second notice of the same hold changes nothing
+        after = replace(before, authorized_amount=_amount(n))
+        return replace(entry, authorizations_delta=after.held - before.held, authorization=after)
+    if n.webhook == CARD_SETTLEMENT:
+        after = replace(before, closed=True)
+        return replace(
+            entry,
+            current_delta=-_amount(n),
+            authorizations_delta=after.held - before.held,
+            authorization=after,
+        )
+    if n.webhook == CARD_REVERSAL:
+        if before.closed:
+            return entry
+        after = replace(before, closed=True)
+        return replace(entry, authorizations_delta=after.held - before.held, authorization=after)
+    raise ValueError(f"unknown webhook type {n.webhook!r}")
+
+
+def _amount(n: Notification) -> int:
+    if n.amount is None:
+        raise ValueError(f"{n.webhook} needs an amount")
+    return n.amount

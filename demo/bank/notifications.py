@@ -1,0 +1,243 @@
+"""Payment notifications: the envelope the card processor POSTs, parsed and validated.
+
+A notification is accepted only whole: every field is checked and every failure reported at
+once, by its dotted path (``object_payload.amount``), so that a client can fix its request.
+Money is an integer number of cents, never a float.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from demo.bank.errors import FieldError, InvalidNotification, MalformedJSON, PayloadTooLarge
+
+MAX_BODY_BYTES = 64 * 1024
+CURRENCY = "EUR"
+MAX_AMOUNT = 10**12  # cents: ten billion euros, far above any single payment, far below overflow
+
+PAYIN_RECEIVED = "payin.received"
+CARD_AUTHORIZATION = "card.authorization"
+CARD_SETTLEMENT = "card.settlement"
+CARD_REVERSAL = "card.reversal"
+CARD_REFUND = "card.refund"
+
+# The payload keys each webhook type needs, beyond ``wallet_id``.
+REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
+    PAYIN_RECEIVED: ("amount",),
+    CARD_AUTHORIZATION: ("authorization_id", "amount", "card", "merchant"),
+    CARD_SETTLEMENT: ("authorization_id", "amount"),
+    CARD_REVERSAL: ("authorization_id",),
+    CARD_REFUND: ("amount",),
+}
+WEBHOOK_TYPES = frozenset(REQUIRED_KEYS)
+
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+_PAN = re.compile(r"[0-9]{12,19}")
+_MCC = re.compile(r"[0-9]{4}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+@dataclass(frozen=True)
+class Card:
+    pan: str
+    holder: str
+
+
+@dataclass(frozen=True)
+class Merchant:
+    name: str
+    mcc: str
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One validated notification. ``notification_id`` is the envelope's ``webhook_id``."""
+
+    notification_id: str
+    webhook: str
+    created_at: int
+    object: str
+    object_id: str
+    wallet_id: str
+    amount: int | None = None
+    authorization_id: str | None = None
+    card: Card | None = None
+    merchant: Merchant | None = None
+
+
+def is_valid_id(value: object) -> bool:
+    """Whether ``value`` is a usable identifier (wallet, authorization, object)."""
+    return isinstance(value, str) and _ID.fullmatch(value) is not None
+
+
+class _Checker:
+    def __init__(self) -> None:
+        self.errors: list[FieldError] = []
+
+    def fail(self, field: str, message: str) -> None:
+        self.errors.append(FieldError(field, message))
+
+    def text(self, data: Mapping[str, Any], key: str, path: str, max_len: int = 128) -> str | None:
+        value = data.get(key)
+        if value is None:
+            self.fail(path, "is required")
+        elif not isinstance(value, str):
+            self.fail(path, "must be a string")
+        elif not value.strip() or len(value) > max_len:
+            self.fail(path, f"must be 1 to {max_len} characters")
+        elif _CONTROL.search(value):
+            self.fail(path, "must not contain control characters")
+        else:
+            return value
+        return None
+
+    def ident(self, data: Mapping[str, Any], key: str, path: str) -> str | None:
+        value = data.get(key)
+        if value is None:
+            self.fail(path, "is required")
+        elif not is_valid_id(value):
+            self.fail(path, "must be 1 to 64 characters: letters, digits, '.', '_', ':' or '-'")
+        else:
+            return value
+        return None
+
+    def amount(self, data: Mapping[str, Any], path: str) -> int | None:
+        value = data.get("amount")
+        if value is None:
+            self.fail(path, "is required")
+        elif isinstance(value, bool) or not isinstance(value, int):
+            self.fail(path, "must be an integer number of cents")
+        elif not 0 < value <= MAX_AMOUNT:
+            self.fail(path, f"must be between 1 and {MAX_AMOUNT} cents")
+        else:
+            return value
+        return None
+
+    def mapping(self, data: Mapping[str, Any], key: str, path: str) -> Mapping[str, Any] | None:
+        value = data.get(key)
+        if value is None:
+            self.fail(path, "is required")
+        elif not isinstance(value, dict):
+            self.fail(path, "must be an object")
+        else:
+            return value
+        return None
+
+
+def validate(envelope: object) -> Notification:
+    """Turn a decoded JSON envelope into a :class:`Notification` or raise :class:`InvalidNotification`."""
+    check = _Checker()
+    if not isinstance(envelope, dict):
+        raise InvalidNotification([FieldError("$", "must be a JSON object")])
+
+    webhook = envelope.get("webhook")
+    if webhook is None:
+        check.fail("webhook", "is required")
+    elif webhook not in WEBHOOK_TYPES:
+        check.fail("webhook", f"must be one of {', '.join(sorted(WEBHOOK_TYPES))}")
+        webhook = None
+
+    webhook_id = envelope.get("webhook_id")
+    if webhook_id is None:
+        check.fail("webhook_id", "is required")
+    elif not isinstance(webhook_id, str) or not _is_uuid(webhook_id):
+        check.fail("webhook_id", "must be a UUID")
+        webhook_id = None
+
+    created_at = envelope.get("webhook_created_at")
+    if created_at is None:
+        check.fail("webhook_created_at", "is required")
+    elif isinstance(created_at, bool) or not isinstance(created_at, int) or not 0 < created_at < 10**11:
+        check.fail("webhook_created_at", "must be a positive integer of unix seconds")
+        created_at = None
+
+    obj = check.text(envelope, "object", "object", max_len=64)
+    object_id = check.ident(envelope, "object_id", "object_id")
+    payload = check.mapping(envelope, "object_payload", "object_payload")
+
+    wallet_id = amount = authorization_id = card = merchant = None
+    if payload is not None:
+        wallet_id = check.ident(payload, "wallet_id", "object_payload.wallet_id")
+        currency = payload.get("currency", CURRENCY)
+        if currency != CURRENCY:
+            check.fail("object_payload.currency", f"must be {CURRENCY}")
+        needed = REQUIRED_KEYS.get(webhook, ()) if isinstance(webhook, str) else ()
+        if "amount" in needed:
+            amount = check.amount(payload, "object_payload.amount")
+        if "authorization_id" in needed:
+            authorization_id = check.ident(payload, "authorization_id", "object_payload.authorization_id")
+        if "card" in needed:
+            card = _card(check, payload)
+        if "merchant" in needed:
+            merchant = _merchant(check, payload)
+
+    if check.errors:
+        raise InvalidNotification(check.errors)
+    return Notification(
+        notification_id=webhook_id,  # type: ignore[arg-type]
+        webhook=webhook,  # type: ignore[arg-type]
+        created_at=created_at,  # type: ignore[arg-type]
+        object=obj,  # type: ignore[arg-type]
+        object_id=object_id,  # type: ignore[arg-type]
+        wallet_id=wallet_id,  # type: ignore[arg-type]
+        amount=amount,
+        authorization_id=authorization_id,
+        card=card,
+        merchant=merchant,
+    )
+
+
+def _card(check: _Checker, payload: Mapping[str, Any]) -> Card | None:
+    card = check.mapping(payload, "card", "object_payload.card")
+    if card is None:
+        return None
+    pan = card.get("pan")
+    if not isinstance(pan, str) or not _PAN.fullmatch(pan):
+        check.fail("object_payload.card.pan", "must be 12 to 19 digits")
+        pan = None
+    holder = check.text(card, "holder", "object_payload.card.holder", max_len=64)
+    return Card(pan, holder) if pan and holder else None
+
+
+def _merchant(check: _Checker, payload: Mapping[str, Any]) -> Merchant | None:
+    merchant = check.mapping(payload, "merchant", "object_payload.merchant")
+    if merchant is None:
+        return None
+    name = check.text(merchant, "name", "object_payload.merchant.name")
+    mcc = merchant.get("mcc")
+    if not isinstance(mcc, str) or not _MCC.fullmatch(mcc):
+        check.fail("object_payload.merchant.mcc", "must be 4 digits")
+        mcc = None
+    return Merchant(name, mcc) if name and mcc else None
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        return str(uuid.UUID(value)) == value.lower()
+    except ValueError:
+        return False
+
+
+def check_size(body: bytes) -> None:
+    """Refuse a body over ``MAX_BODY_BYTES`` before spending any work on it."""
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
+
+
+def parse(body: bytes) -> Notification:
+    """Decode and validate a raw request body (size, JSON, then fields)."""
+    check_size(body)
+    try:
+        envelope = json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise MalformedJSON(f"body is not valid JSON: {error}") from None
+    return validate(envelope)
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not JSON")

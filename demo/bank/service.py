@@ -1,0 +1,64 @@
+"""The use cases, written once against the ports: receive, apply, read a balance.
+
+Entry points (a Flask route, a Chalice handler, an SQS record handler) parse their transport's
+event, call one of these, and map :class:`~demo.bank.errors.BankError` to their answer.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from demo.bank import notifications, signature
+from demo.bank.errors import InvalidWalletId, WalletNotFound
+from demo.bank.ledger import Balance, decide
+from demo.bank.notifications import Notification
+from demo.bank.ports import ConcurrentUpdate, LedgerStore, NotificationQueue, SecretSource
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"
+
+
+def receive(
+    body: bytes,
+    signature_header: str | None,
+    *,
+    secrets: SecretSource,
+    queue: NotificationQueue,
+    now: float,
+) -> Notification:
+    """Ingress: check size and signature, validate, enqueue. Writes nothing but the queue."""
+    notifications.check_size(body)
+    signature.verify(secrets.signing_secrets(), body, signature_header, now)
+    notification = notifications.parse(body)
+    queue.enqueue(notification, body.decode("utf-8"))
+    return notification
+
+
+def apply(store: LedgerStore, notification: Notification, max_attempts: int = 8) -> Outcome:
+    """Worker: apply a notification to the ledger exactly once, whatever the redeliveries.
+
+    The store commits the "seen" marker and the balance change together; a concurrent change
+    to the same authorization is retried from a fresh read.
+    """
+    for _ in range(max_attempts):
+        current = None
+        if notification.authorization_id is not None:
+            current = store.authorization(notification.wallet_id, notification.authorization_id)
+        try:
+            applied = store.commit(decide(notification, current))
+        except ConcurrentUpdate:
+            continue
+        return Outcome.APPLIED if applied else Outcome.DUPLICATE
+    raise ConcurrentUpdate(f"gave up on {notification.notification_id} after {max_attempts} attempts")
+
+
+def balance(store: LedgerStore, wallet_id: str) -> Balance:
+    """The balance of a wallet the ledger knows."""
+    if not notifications.is_valid_id(wallet_id):
+        raise InvalidWalletId("wallet_id must be 1 to 64 characters: letters, digits, '.', '_', ':' or '-'")
+    found = store.balance(wallet_id)
+    if found is None:
+        raise WalletNotFound(f"no wallet {wallet_id!r}")
+    return found

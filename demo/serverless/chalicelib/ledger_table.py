@@ -1,0 +1,127 @@
+"""The DynamoDB adapter of the ledger: one TransactWriteItems per notification.
+
+Single-table layout (partition key ``pk``, sort key ``sk``):
+
+| item            | pk                     | sk              | attributes                              |
+|-----------------|------------------------|-----------------|-----------------------------------------|
+| wallet balance  | ``WALLET#<wallet_id>`` | ``BALANCE``     | current_balance, authorizations         |
+| authorization   | ``WALLET#<wallet_id>`` | ``AUTH#<id>``   | authorized_amount, closed, version      |
+| seen marker     | ``NOTIFICATION#<id>``  | ``SEEN``        | webhook, wallet_id, applied_at          |
+
+The seen marker and the balance change commit in one transaction, so a redelivered notification
+either finds its marker (and changes nothing) or was never applied: idempotent by construction.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from demo.bank.ledger import Authorization, Balance, LedgerEntry
+from demo.bank.ports import ConcurrentUpdate
+
+BALANCE = "BALANCE"
+
+
+def wallet_key(wallet_id: str) -> str:
+    return f"WALLET#{wallet_id}"
+
+
+class DynamoDBLedger:
+    """A :class:`demo.bank.ports.LedgerStore` on one DynamoDB table (a low-level boto3 client)."""
+
+    def __init__(self, client: Any, table: str) -> None:
+        self._client = client
+        self._table = table
+
+    def authorization(self, wallet_id: str, authorization_id: str) -> Authorization | None:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": wallet_key(wallet_id)}, "sk": {"S": f"AUTH#{authorization_id}"}},
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return None
+        amount = item.get("authorized_amount")
+        return Authorization(
+            wallet_id=wallet_id,
+            authorization_id=authorization_id,
+            authorized_amount=int(amount["N"]) if amount else None,
+            closed=item["closed"]["BOOL"],
+            version=int(item["version"]["N"]),
+        )
+
+    def commit(self, entry: LedgerEntry) -> bool:
+        now = str(int(time.time()))
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {
+                        "pk": {"S": f"NOTIFICATION#{entry.notification_id}"},
+                        "sk": {"S": "SEEN"},
+                        "wallet_id": {"S": entry.wallet_id},
+                        "applied_at": {"N": now},
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": {"pk": {"S": wallet_key(entry.wallet_id)}, "sk": {"S": BALANCE}},
+                    "UpdateExpression": "SET currency = :eur, updated_at = :now "
+                    "ADD current_balance :current, authorizations :holds",
+                    "ExpressionAttributeValues": {
+                        ":eur": {"S": "EUR"},
+                        ":now": {"N": now},
+                        ":current": {"N": str(entry.current_delta)},
+                        ":holds": {"N": str(entry.authorizations_delta)},
+                    },
+                }
+            },
+        ]
+        if entry.authorization is not None:
+            items.append({"Put": self._authorization_put(entry.authorization)})
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except self._client.exceptions.TransactionCanceledException as error:
+            codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                return False  # the marker exists: this notification was applied before
+            if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
+                raise ConcurrentUpdate(f"authorization changed under {entry.notification_id}") from None
+            raise
+        return True
+
+    def _authorization_put(self, auth: Authorization) -> dict[str, Any]:
+        item = {
+            "pk": {"S": wallet_key(auth.wallet_id)},
+            "sk": {"S": f"AUTH#{auth.authorization_id}"},
+            "closed": {"BOOL": auth.closed},
+            "version": {"N": str(auth.version + 1)},
+        }
+        if auth.authorized_amount is not None:
+            item["authorized_amount"] = {"N": str(auth.authorized_amount)}
+        put: dict[str, Any] = {"TableName": self._table, "Item": item}
+        if auth.version == 0:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :read"
+            put["ExpressionAttributeValues"] = {":read": {"N": str(auth.version)}}
+        return put
+
+    def balance(self, wallet_id: str) -> Balance | None:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": wallet_key(wallet_id)}, "sk": {"S": BALANCE}},
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return None
+        return Balance(
+            wallet_id=wallet_id,
+            current_balance=int(item["current_balance"]["N"]),
+            authorizations=int(item["authorizations"]["N"]),
+            currency=item["currency"]["S"],
+        )

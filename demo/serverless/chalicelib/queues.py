@@ -1,0 +1,35 @@
+"""The SQS adapter of the notification queue."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from demo.bank.notifications import Notification
+
+
+class SqsNotificationQueue:
+    """A :class:`demo.bank.ports.NotificationQueue` on an SQS queue, found by name on first use."""
+
+    def __init__(self, client: Any, queue_name: str) -> None:
+        self._client = client
+        self._queue_name = queue_name
+        self._url: str | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        with self._lock:
+            if self._url is None:
+                self._url = self._client.get_queue_url(QueueName=self._queue_name)["QueueUrl"]
+            return self._url
+
+    def enqueue(self, notification: Notification, body: str) -> None:
+        self._client.send_message(
+            QueueUrl=self.url,
+            MessageBody=body,
+            MessageAttributes={
+                "notification_id": {"DataType": "String", "StringValue": notification.notification_id},
+                "webhook": {"DataType": "String", "StringValue": notification.webhook},
+            },
+        )
