@@ -1,0 +1,291 @@
+"""``bankdemo``: run the embedded local cloud, send notifications, read balances and queues."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from demo import processor
+from demo.client import BankApi, format_cents
+
+DEFAULT_API = "http://127.0.0.1:8000"
+DEFAULT_AWS = "http://127.0.0.1:4566"
+
+app = typer.Typer(
+    help="The serverless bank demo: a PHP monolith's migration to AWS Lambda, retold with Chalice.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+console = Console()
+err = Console(stderr=True)
+
+ApiOption = Annotated[str, typer.Option("--api", envvar="BANK_API_URL", help="Base URL of the bank's API.")]
+AwsOption = Annotated[
+    str, typer.Option("--aws-endpoint", envvar="AWS_ENDPOINT_URL", help="The local cloud's AWS endpoint.")
+]
+StageOption = Annotated[str, typer.Option("--stage", help="Stage whose signing secret is read from SSM.")]
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _local_clients(aws_endpoint: str) -> Any:
+    from demo.localcloud import local_session
+
+    return local_session()
+
+
+def _signing_secret(aws_endpoint: str, stage: str) -> str:
+    """The processor signing secret, as the local cloud stored it in SSM (SecureString)."""
+    import botocore.exceptions
+
+    ssm = _local_clients(aws_endpoint).client("ssm", endpoint_url=aws_endpoint)
+    name = f"/bank/{stage}/processor-signing-secret"
+    try:
+        return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except botocore.exceptions.EndpointConnectionError:
+        raise _fail(f"no local cloud answers at {aws_endpoint}: start it with `bankdemo up`") from None
+    except botocore.exceptions.ClientError as error:
+        raise _fail(f"cannot read {name} from SSM at {aws_endpoint}: {error}") from None
+
+
+@app.command()
+def up(
+    aws_port: Annotated[int, typer.Option(help="Port of the local AWS endpoint (0: any free port).")] = 4566,
+    api_port: Annotated[int, typer.Option(help="Port of the bank's HTTP API (0: any free port).")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Run the embedded local cloud and the bank on it, until Ctrl-C or SIGTERM."""
+    from demo.localcloud import LocalCloud, PortInUse
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    started = time.perf_counter()
+    with console.status("Starting the local cloud (moto, the stack, the Chalice app)..."):
+        try:
+            cloud = LocalCloud(host=host, aws_port=aws_port, api_port=api_port).start()
+        except PortInUse as error:
+            raise _fail(
+                f"{error}. Stop what uses it, or pick another port with --aws-port / --api-port."
+            ) from None
+    try:
+        console.print(f"[green]Local cloud up[/] in {time.perf_counter() - started:.1f} s")
+        console.print(f"  API           {cloud.api_url}")
+        console.print(f"  AWS endpoint  {cloud.aws_endpoint}")
+        console.print(f"  queues        {', '.join(sorted(cloud.queue_depths()))}")
+        console.print(f"  secret        SSM {cloud.signing_secret_parameter} (SecureString)")
+        console.print("\nIn another terminal:")
+        console.print(f"  export BANK_API_URL={cloud.api_url} AWS_ENDPOINT_URL={cloud.aws_endpoint}")
+        console.print("  bankdemo send --count 50 && bankdemo balance w-1 && bankdemo status")
+        console.print("\nCtrl-C to stop.", highlight=False)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    finally:
+        with console.status("Stopping..."):
+            cloud.stop()
+        console.print("Local cloud stopped.")
+
+
+def _send_stream(api: BankApi, stream: processor.Stream) -> tuple[int, list[str]]:
+    accepted, rejected = 0, []
+    with Progress(
+        TextColumn("Sending notifications"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("send", total=len(stream.deliveries))
+        for envelope in stream.deliveries:
+            response = api.send(envelope)
+            if response.status_code == 202:
+                accepted += 1
+            else:
+                rejected.append(f"{envelope['webhook_id']}: {response.status_code} {response.text}")
+            progress.advance(task)
+    return accepted, rejected
+
+
+@app.command()
+def send(
+    count: Annotated[int, typer.Option(min=1, help="Deliveries to send, duplicates included.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the stream: the same seed, the same stream.")] = 42,
+    wallets: Annotated[int, typer.Option(min=1, help="Number of wallets.")] = 4,
+    duplicates: Annotated[float, typer.Option(min=0, max=0.9, help="Share of repeated deliveries.")] = 0.2,
+    shuffle: Annotated[bool, typer.Option(help="Deliver out of order, as processors do.")] = True,
+    api: ApiOption = DEFAULT_API,
+    aws_endpoint: AwsOption = DEFAULT_AWS,
+    stage: StageOption = "local",
+    secret: Annotated[
+        str | None,
+        typer.Option(envvar="BANK_SIGNING_SECRET", help="Signing secret (default: read from SSM)."),
+    ] = None,
+) -> None:
+    """Send a seeded stream of signed payment notifications to the bank's API."""
+    stream = processor.generate(count, seed=seed, wallets=wallets, duplicates=duplicates, shuffle=shuffle)
+    secret = secret or _signing_secret(aws_endpoint, stage)
+    started = time.perf_counter()
+    try:
+        with BankApi(api, secret) as client:
+            accepted, rejected = _send_stream(client, stream)
+    except Exception as error:
+        raise _fail(f"cannot send to {api}: {error}") from None
+    elapsed = time.perf_counter() - started
+    console.print(
+        f"{accepted} accepted, {len(rejected)} rejected in {elapsed:.1f} s "
+        f"({len(stream.deliveries) / elapsed:.0f}/s); {stream.distinct} distinct, {stream.duplicates} duplicates"
+    )
+    for line in rejected[:10]:
+        err.print(f"  rejected {line}")
+    if rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def balance(wallet_id: str, api: ApiOption = DEFAULT_API) -> None:
+    """Show one wallet's balance."""
+    try:
+        with BankApi(api) as client:
+            found = client.balance(wallet_id)
+    except Exception as error:
+        raise _fail(f"cannot read from {api}: {error}") from None
+    if found is None:
+        raise _fail(f"no wallet {wallet_id!r}", code=2)
+    table = Table(title=f"Wallet {wallet_id} ({found['currency']})")
+    for column in ("current_balance", "authorizations", "authorized_balance"):
+        table.add_column(column.replace("_", " "), justify="right")
+    table.add_row(
+        *(format_cents(found[c]) for c in ("current_balance", "authorizations", "authorized_balance"))
+    )
+    console.print(table)
+
+
+def queue_table(depths: dict[str, dict[str, int]]) -> Table:
+    table = Table(title="Queues")
+    table.add_column("queue")
+    for column in ("visible", "in flight", "delayed"):
+        table.add_column(column, justify="right")
+    for name in sorted(depths):
+        d = depths[name]
+        style = "red" if name.endswith("-dlq") and d["visible"] else None
+        table.add_row(name, str(d["visible"]), str(d["in_flight"]), str(d["delayed"]), style=style)
+    return table
+
+
+def read_queue_depths(aws_endpoint: str) -> dict[str, dict[str, int]]:
+    sqs = _local_clients(aws_endpoint).client("sqs", endpoint_url=aws_endpoint)
+    depths = {}
+    for url in sqs.list_queues(QueueNamePrefix="bank-").get("QueueUrls", []):
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        depths[url.rsplit("/", 1)[-1]] = {
+            "visible": int(attributes["ApproximateNumberOfMessages"]),
+            "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+            "delayed": int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+        }
+    return depths
+
+
+@app.command()
+def status(aws_endpoint: AwsOption = DEFAULT_AWS) -> None:
+    """Show every queue of the bank and its dead-letter queue, with their depths."""
+    import botocore.exceptions
+
+    try:
+        depths = read_queue_depths(aws_endpoint)
+    except botocore.exceptions.EndpointConnectionError:
+        raise _fail(f"no local cloud answers at {aws_endpoint}: start it with `bankdemo up`") from None
+    console.print(queue_table(depths))
+
+
+def balance_table(stream: processor.Stream, actual: dict[str, dict[str, Any] | None]) -> tuple[Table, bool]:
+    """Per wallet, the balance expected from the stream above the one the bank reports; all equal?"""
+    table = Table(title="Balances (EUR): expected from the stream, reported by the bank")
+    table.add_column("wallet")
+    table.add_column("source")
+    for column in ("current", "authorizations", "authorized"):
+        table.add_column(column, justify="right")
+    table.add_column("match", justify="center")
+    keys = ("current_balance", "authorizations", "authorized_balance")
+    all_match = True
+    for wallet_id, expected in sorted(stream.expected.items()):
+        want = (expected.current_balance, expected.authorizations, expected.authorized_balance)
+        got = tuple((actual.get(wallet_id) or {}).get(k) for k in keys)
+        match = want == got
+        all_match &= match
+        table.add_row(wallet_id, "expected", *(format_cents(v) for v in want), "")
+        table.add_row(
+            "",
+            "bank",
+            *(format_cents(v) if isinstance(v, int) else "missing" for v in got),
+            "[green]yes[/]" if match else "[bold red]NO[/]",
+            end_section=True,
+        )
+    return table, all_match
+
+
+@app.command()
+def demo(
+    count: Annotated[int, typer.Option(min=1, help="Deliveries to send, duplicates included.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the stream.")] = 42,
+    wallets: Annotated[int, typer.Option(min=1, help="Number of wallets.")] = 4,
+    duplicates: Annotated[float, typer.Option(min=0, max=0.9, help="Share of repeated deliveries.")] = 0.2,
+    aws_port: Annotated[int, typer.Option(help="Port of the local AWS endpoint (0: any free port).")] = 0,
+    api_port: Annotated[int, typer.Option(help="Port of the bank's HTTP API (0: any free port).")] = 0,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the queues to drain.")] = 120.0,
+) -> None:
+    """The whole flow: local cloud up, a stream of notifications in, balances checked. Exit 0 if they match."""
+    from demo.localcloud import LocalCloud, PortInUse
+
+    started = time.perf_counter()
+    stream = processor.generate(count, seed=seed, wallets=wallets, duplicates=duplicates)
+    with console.status("Starting the local cloud (moto, the stack, the Chalice app)..."):
+        try:
+            cloud = LocalCloud(aws_port=aws_port, api_port=api_port).start()
+        except PortInUse as error:
+            raise _fail(str(error)) from None
+    with cloud:
+        console.print(
+            f"[green]Local cloud up[/] in {time.perf_counter() - started:.1f} s: API {cloud.api_url}"
+        )
+        sent_at = time.perf_counter()
+        with BankApi(cloud.api_url, cloud.signing_secret) as api:
+            accepted, rejected = _send_stream(api, stream)
+            console.print(
+                f"{accepted} notifications accepted ({stream.distinct} distinct, {stream.duplicates} duplicates, "
+                f"shuffled), {len(rejected)} rejected"
+            )
+            with console.status("Waiting for the worker to drain the queue..."):
+                try:
+                    depths = cloud.wait_until_drained(timeout=timeout)
+                except TimeoutError as error:
+                    raise _fail(str(error)) from None
+            console.print(f"Queue drained {time.perf_counter() - sent_at:.1f} s after the first send.")
+            actual = {w: api.balance(w) for w in stream.expected}
+        console.print(queue_table(depths))
+        table, all_match = balance_table(stream, actual)
+        console.print(table)
+    console.print(f"Total {time.perf_counter() - started:.1f} s.")
+    if rejected or not all_match:
+        raise _fail(
+            "balances do NOT match the stream" if not all_match else "some notifications were rejected"
+        )
+    console.print("[bold green]All balances match the stream[/]: duplicates and reordering changed nothing.")
+
+
+def main() -> None:
+    os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+    app()

@@ -1,0 +1,296 @@
+"""LocalCloud: moto in this process, the bank's stack deployed on it, the Chalice app served on top.
+
+What ``start()`` does, in order:
+
+1. start moto's server (default 127.0.0.1:4566, LocalStack's port; 0 picks a free port);
+2. deploy ``demo/serverless/resources.yaml`` through moto's CloudFormation, with the local
+   stage's parameters (short visibility timeout, few receives before the DLQ);
+3. store a random processor signing secret as an SSM SecureString under the stack's KMS key;
+4. load the Chalice app as ``chalice local`` does and wire it to this endpoint;
+5. serve its routes over real HTTP (default 127.0.0.1:8000) and start one poller per SQS
+   event source, which drives the handler with Lambda's semantics (see ``pollers``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import json
+import secrets
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Self
+
+import boto3
+import httpx
+from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice
+
+from demo.localcloud.moto_server import MotoServer, preload_cloudformation
+from demo.localcloud.pollers import SqsPoller
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent / "serverless"
+TEMPLATE = PROJECT_DIR / "resources.yaml"
+STACK_NAME = "bank-local"
+REGION = "eu-west-1"
+DEFAULT_AWS_PORT = 4566
+DEFAULT_API_PORT = 8000
+
+# The local stage retries in seconds where AWS retries in minutes.
+LOCAL_PARAMETERS = {
+    "Stage": "local",
+    "NotificationsVisibilityTimeout": "2",
+    "NotificationsMaxReceiveCount": "3",
+}
+
+
+class _QuietRequestHandler(ChaliceRequestHandler):
+    # Chalice writes headers and body in separate sends: without TCP_NODELAY, Nagle's algorithm
+    # and the client's delayed ACK add 40 ms to every keep-alive request.
+    disable_nagle_algorithm = True
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def _as_local_app(app: Any) -> Any:
+    """Give the Chalice app local-mode behaviour, as ``chalice local`` does (once per process)."""
+    if not isinstance(app, LocalChalice):
+        CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
+        app.__class__ = CustomLocalChalice
+    return app
+
+
+class PortInUse(RuntimeError):
+    """A port the local cloud was asked to use is already taken."""
+
+
+def local_session(region: str = REGION) -> boto3.Session:
+    """A boto3 session with the dummy credentials the local cloud accepts."""
+    return boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=region)  # noqa: S106
+
+
+def stage_environment(stage: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
+    """The environment variables .chalice/config.json gives a stage's Lambda functions."""
+    config = json.loads((project_dir / ".chalice" / "config.json").read_text())
+    env = dict(config.get("environment_variables", {}))
+    env.update(config["stages"][stage].get("environment_variables", {}))
+    return env
+
+
+def load_chalice_app(project_dir: Path = PROJECT_DIR) -> Any:
+    """Import app.py the way ``chalice local`` does: the project directory on sys.path."""
+    path = str(project_dir)
+    if path not in sys.path:
+        sys.path.insert(0, path)
+    return importlib.import_module("app")
+
+
+class LocalCloud:
+    _running: LocalCloud | None = None  # moto's state is per process: one cloud at a time
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        aws_port: int = DEFAULT_AWS_PORT,
+        api_port: int = DEFAULT_API_PORT,
+        stage: str = "local",
+        parameters: dict[str, str] | None = None,
+        poller_concurrency: int = 2,
+        signing_secret: str | None = None,
+    ) -> None:
+        self.host = host
+        self.aws_port = aws_port
+        self.api_port = api_port
+        self.stage = stage
+        self.parameters = {**LOCAL_PARAMETERS, "Stage": stage, **(parameters or {})}
+        self.poller_concurrency = poller_concurrency
+        self.signing_secret = signing_secret or secrets.token_hex(32)
+        self.session = local_session()
+        self.pollers: list[SqsPoller] = []
+        self.outputs: dict[str, str] = {}
+        self.app_module: Any = None
+        self._moto: MotoServer | None = None
+        self._api: Any = None
+        self._api_thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> Self:
+        if LocalCloud._running is not None:
+            raise RuntimeError("a LocalCloud is already running in this process; stop it first")
+        preload_cloudformation()
+        try:
+            self._moto = MotoServer(self.host, self.aws_port)
+        except OSError as error:
+            raise PortInUse(f"AWS port {self.host}:{self.aws_port} is in use ({error.strerror})") from None
+        LocalCloud._running = self
+        try:
+            self._moto.start()
+            self.aws_port = self._moto.port
+            httpx.post(f"{self.aws_endpoint}/moto-api/reset", timeout=10).raise_for_status()
+            self._deploy_stack()
+            self._store_signing_secret()
+            self._start_app()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for poller in self.pollers:
+            poller.stop()
+        self.pollers = []
+        if self._api is not None:
+            self._api.server.shutdown()
+            self._api.server.server_close()
+            self._api = None
+        if self._moto is not None:
+            self._moto.stop()
+            self._moto = None
+        if LocalCloud._running is self:
+            LocalCloud._running = None
+
+    def __enter__(self) -> Self:
+        return self if self._moto is not None else self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- what callers use ---------------------------------------------------------------------
+
+    @property
+    def aws_endpoint(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def signing_secret_parameter(self) -> str:
+        return f"/bank/{self.stage}/processor-signing-secret"
+
+    def client(self, service: str) -> Any:
+        """A boto3 client of the local cloud."""
+        return self.session.client(service, endpoint_url=self.aws_endpoint)
+
+    def queue_depths(self) -> dict[str, dict[str, int]]:
+        """Visible, in-flight and delayed messages of every queue of the stack."""
+        sqs = self.client("sqs")
+        depths = {}
+        for url in sqs.list_queues().get("QueueUrls", []):
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            depths[url.rsplit("/", 1)[-1]] = {
+                "visible": int(attributes["ApproximateNumberOfMessages"]),
+                "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
+                "delayed": int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
+            }
+        return depths
+
+    def wait_until_drained(self, timeout: float = 60.0, interval: float = 0.1) -> dict[str, dict[str, int]]:
+        """Block until every polled queue is empty and no handler runs; return the final depths.
+
+        Raises TimeoutError (with the depths) if that does not happen within ``timeout`` seconds.
+        Messages moved to a dead-letter queue count as drained: they wait there for a redrive.
+        """
+        polled = {p.queue_url.rsplit("/", 1)[-1] for p in self.pollers}
+        deadline = time.monotonic() + timeout
+        while True:
+            depths = self.queue_depths()
+            pending = {q: d for q, d in depths.items() if q in polled and any(d.values())}
+            if not pending and not any(p.busy for p in self.pollers):
+                return depths
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"queues not drained after {timeout} s: {pending}")
+            time.sleep(interval)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """Stop the pollers for the duration (to look at what sits in the queues)."""
+        for poller in self.pollers:
+            poller.pause()
+        # a long poll already in progress may still take a message: wait for it to settle
+        deadline = time.monotonic() + 3
+        while any(p.busy for p in self.pollers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        try:
+            yield
+        finally:
+            for poller in self.pollers:
+                poller.resume()
+
+    # -- start-up steps -----------------------------------------------------------------------
+
+    def _deploy_stack(self) -> None:
+        cfn = self.client("cloudformation")
+        cfn.create_stack(
+            StackName=STACK_NAME,
+            TemplateBody=TEMPLATE.read_text(),
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in self.parameters.items()],
+        )
+        stack = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            raise RuntimeError(f"stack {STACK_NAME} ended in {stack['StackStatus']}")
+        self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+    def _store_signing_secret(self) -> None:
+        self.client("ssm").put_parameter(
+            Name=self.signing_secret_parameter,
+            Value=self.signing_secret,
+            Type="SecureString",
+            KeyId=self.outputs["BankKeyId"],
+            Overwrite=True,
+            Description="HMAC secret the card processor signs its notifications with",
+        )
+
+    def _start_app(self) -> None:
+        # chalice's local server: only the local cloud needs it
+        from chalice.config import Config
+        from chalice.local import LocalDevServer
+
+        self.app_module = load_chalice_app()
+        from chalicelib import bootstrap
+
+        env = stage_environment(self.stage)
+        settings = bootstrap.Settings.from_env({**env, "AWS_REGION": REGION})
+        bootstrap.configure(replace(settings, endpoint_url=self.aws_endpoint), session=self.session)
+
+        app = _as_local_app(self.app_module.app)
+        config = Config.create(chalice_stage=self.stage, app_name="bank", project_dir=str(PROJECT_DIR))
+        try:
+            self._api = LocalDevServer(
+                app, config, self.host, self.api_port, handler_cls=_QuietRequestHandler
+            )
+        except OSError as error:
+            raise PortInUse(f"API port {self.host}:{self.api_port} is in use ({error.strerror})") from None
+        self.api_port = self._api.server.server_address[1]
+        self._api_thread = threading.Thread(target=self._api.server.serve_forever, name="api", daemon=True)
+        self._api_thread.start()
+        self._start_pollers()
+
+    def _start_pollers(self) -> None:
+        sqs = self.client("sqs")
+        for source in self.app_module.app.event_sources:
+            if type(source).__name__ != "SQSEventConfig":
+                continue
+            url = sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
+            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+                "QueueArn"
+            ]
+            poller = SqsPoller(
+                sqs,
+                url,
+                arn,
+                handler=getattr(self.app_module, source.name),
+                function_name=f"bank-{self.stage}-{source.name}",
+                batch_size=source.batch_size,
+                concurrency=self.poller_concurrency,
+                region=REGION,
+            )
+            poller.start()
+            self.pollers.append(poller)

@@ -1,0 +1,84 @@
+"""moto's server, in this process, bound before it is started so that a busy port fails fast."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from typing import Any
+
+# jsonschema (pulled in by moto's API Gateway models) compiles an optional RFC 3987 grammar
+# when it is imported, which costs about 2 s of every local cloud start. moto never validates
+# that format, so we tell the import system the optional module is absent.
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+from moto.moto_server.werkzeug_app import (  # noqa: E402
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server  # noqa: E402
+
+
+class _QuietHandler(MotoRequestHandler):
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
+class _OneRequestAtATime:
+    """Serve moto's requests one at a time.
+
+    moto's backends are not thread-safe: two concurrent TransactWriteItems on one table fail
+    ("dictionary changed size during iteration") or interleave, where DynamoDB would serialize
+    them. One lock around each request gives the local cloud DynamoDB's atomicity. Nothing
+    waits inside a request for long, because the pollers short-poll (WaitTimeSeconds=0).
+    """
+
+    def __init__(self, app: Any) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        with self._lock:
+            response = self._app(environ, start_response)
+            try:
+                return list(response)
+            finally:
+                close = getattr(response, "close", None)
+                if close is not None:
+                    close()
+
+
+class MotoServer:
+    """An in-process moto server on ``host:port`` (port 0 picks a free one)."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 4566) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
+        # Raises OSError now, in the caller's thread, if the port is taken.
+        self._server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=_QuietHandler
+        )
+        self.host, self.port = self._server.server_address[:2]
+        self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+
+def preload_cloudformation() -> None:
+    """Import moto's CloudFormation (and with it every service model) in this thread.
+
+    The first CloudFormation request would otherwise import them inside the server thread, which
+    takes about twice as long while the caller waits.
+    """
+    import moto.cloudformation.models  # noqa: F401

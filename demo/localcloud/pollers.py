@@ -1,0 +1,173 @@
+"""Lambda's SQS event source mapping, reproduced: one poller per ``@app.on_sqs_message`` handler.
+
+moto's own SQS-to-Lambda mapping is synchronous and ignores ``batchItemFailures``, so we poll
+the queue ourselves and keep Lambda's semantics:
+
+- short-poll (the local cloud serves one request at a time, so a long poll would block it),
+  then receive up to ``batch_size`` messages, build the Lambda SQS event, invoke the Chalice handler;
+- delete only the messages that succeeded: the handler's ``batchItemFailures`` stay in the queue;
+- if the handler raises (or names an unknown id), the whole batch stays;
+- what stays becomes visible again after the queue's visibility timeout, and the queue's redrive
+  policy (``maxReceiveCount``) moves a poison message to its dead-letter queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+class LambdaContext:
+    """The parts of Lambda's context object that handlers read."""
+
+    def __init__(self, function_name: str, timeout_ms: int = 60_000) -> None:
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.memory_limit_in_mb = 128
+        self.aws_request_id = str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._timeout_ms = timeout_ms
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._timeout_ms
+
+
+class SqsPoller:
+    """Polls one queue and drives one handler with it, in ``concurrency`` threads."""
+
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        queue_arn: str,
+        handler: Handler,
+        function_name: str,
+        batch_size: int = 10,
+        concurrency: int = 2,
+        region: str = "eu-west-1",
+    ) -> None:
+        self.sqs = sqs
+        self.queue_url = queue_url
+        self.queue_arn = queue_arn
+        self.handler = handler
+        self.function_name = function_name
+        self.batch_size = min(batch_size, 10)  # SQS returns at most 10 per receive
+        self.region = region
+        self._stop = threading.Event()
+        self._resume = threading.Event()
+        self._resume.set()
+        self._busy = 0
+        self._lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"poller-{function_name}-{i}", daemon=True)
+            for i in range(concurrency)
+        ]
+        self.invocations = 0
+        self.idle_wait = 0.05  # seconds between two empty short polls
+        self.failed_records = 0
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._resume.set()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+    def pause(self) -> None:
+        """Stop receiving (a batch already received still completes)."""
+        self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return self._busy > 0
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._resume.wait()
+            if self._stop.is_set():
+                return
+            try:
+                if not self.poll_once():
+                    self._stop.wait(self.idle_wait)
+            except Exception:  # the queue endpoint went away, or moto hiccupped
+                if not self._stop.is_set():
+                    log.exception("poller %s failed to poll", self.function_name)
+                    self._stop.wait(0.5)
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        """Receive one batch, invoke the handler, delete the successes. Returns the batch size."""
+        messages = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=self.batch_size,
+            WaitTimeSeconds=wait_seconds,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        if messages:
+            with self._lock:
+                self._busy += 1
+            try:
+                self._invoke(messages)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+        return len(messages)
+
+    def _invoke(self, messages: list[dict[str, Any]]) -> None:
+        event = {"Records": [self._record(m) for m in messages]}
+        ids = {m["MessageId"] for m in messages}
+        self.invocations += 1
+        try:
+            result = self.handler(event, LambdaContext(self.function_name))
+        except Exception:
+            log.exception("handler %s raised: the whole batch will be retried", self.function_name)
+            self.failed_records += len(messages)
+            return
+        failed = {f.get("itemIdentifier") for f in (result or {}).get("batchItemFailures", [])}
+        if not failed <= ids:
+            log.error("handler %s reported unknown ids %s: batch retried", self.function_name, failed - ids)
+            self.failed_records += len(messages)
+            return
+        self.failed_records += len(failed)
+        done = [m for m in messages if m["MessageId"] not in failed]
+        if done:
+            self.sqs.delete_message_batch(
+                QueueUrl=self.queue_url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+            )
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {
+                name: {
+                    "stringValue": value.get("StringValue"),
+                    "dataType": value.get("DataType"),
+                    "stringListValues": [],
+                    "binaryListValues": [],
+                }
+                for name, value in message.get("MessageAttributes", {}).items()
+            },
+            "md5OfBody": message.get("MD5OfBody"),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self.queue_arn,
+            "awsRegion": self.region,
+        }
