@@ -42,10 +42,11 @@ class BankApi:
         body: bytes,
         *,
         signature: str | None = None,
+        unsigned: bool = False,
         content_type: str = "application/json",
     ) -> httpx.Response:
-        """POST raw bytes; signed with ``secret`` now unless a ``signature`` is given."""
-        if signature is None and self.secret is not None:
+        """POST raw bytes, signed with ``secret`` now unless a ``signature`` is given or ``unsigned``."""
+        if signature is None and self.secret is not None and not unsigned:
             signature = sign(self.secret, body, int(time.time()))
         headers = {"Content-Type": content_type}
         if signature is not None:

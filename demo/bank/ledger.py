@@ -9,7 +9,8 @@ Balances, in the words BaaS users know:
 Delivery is at least once and in any order: a settlement may arrive before its authorization.
 The ledger still converges, because each authorization keeps its own state: whether it was
 authorized (and for how much) and whether it is closed (settled or reversed). A hold exists
-exactly while an authorization is authorized and not closed, whatever the order of arrival.
+exactly while an authorization is authorized and not closed, whatever the order of arrival, and
+it holds the largest amount any notice of that authorization carried.
 Duplicates are the store's job: it commits each ``notification_id`` at most once.
 """
 
@@ -91,9 +92,12 @@ def decide(notification: Notification, authorization: Authorization | None = Non
         raise ValueError(f"{n.webhook} needs an authorization_id")
     before = authorization or Authorization(n.wallet_id, n.authorization_id)
     if n.webhook == CARD_AUTHORIZATION:
-        if before.authorized_amount is not None:
-            return entry  # already authorized: a second notice of the same hold changes nothing
-        after = replace(before, authorized_amount=_amount(n))
+        # Several notices for one authorization hold the largest amount: a rule that gives the
+        # same result in any order of arrival.
+        amount = max(before.authorized_amount or 0, _amount(n))
+        if amount == before.authorized_amount:
+            return entry
+        after = replace(before, authorized_amount=amount)
         return replace(entry, authorizations_delta=after.held - before.held, authorization=after)
     if n.webhook == CARD_SETTLEMENT:
         after = replace(before, closed=True)

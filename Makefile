@@ -1,0 +1,67 @@
+# The two commands of the README, and the few around them.
+#   make demo   the whole flow on the embedded local cloud (offline)
+#   make test   lint + the whole test suite
+# Needs Python 3.13 and make. uv is used if it is on PATH, else installed once into .tools/.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.13 2>/dev/null || echo python3)
+UV_VERSION := 0.13.8
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+VENV := .venv
+BIN := $(VENV)/bin
+
+export UV_PYTHON_DOWNLOADS := never
+export NO_MKDOCS_2_WARNING := 1
+export AWS_EC2_METADATA_DISABLED := true
+
+.PHONY: help demo test lint format docs docs-build lab benchmark clean env env-dev env-docs env-lab
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	$(PYTHON) -m venv .tools
+	.tools/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+env: $(UV) ## Create or update the environment (runtime dependencies only)
+	$(UV) sync --frozen --inexact --quiet
+
+env-dev: $(UV)
+	$(UV) sync --frozen --inexact --quiet --extra dev --extra docs
+
+env-lab: $(UV)
+	$(UV) sync --frozen --inexact --quiet --extra dev --extra docs --extra lab
+
+demo: env ## Run the demo: local cloud up, 200 signed notifications in, balances checked
+	$(BIN)/bankdemo demo
+
+test: env-dev ## Lint, then run the whole test suite
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+lint: env-dev ## Lint only
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: env-dev ## Format and fix what ruff can fix
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+docs: env-dev ## Serve the docs site on http://127.0.0.1:8001
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8001
+
+docs-build: env-dev ## Build the docs site into site/
+	$(BIN)/mkdocs build --strict
+
+lab: env-lab ## Open the notebooks in JupyterLab
+	$(BIN)/jupyter lab notebooks/
+
+benchmark: env ## Measure the import time of the Lambda entry module (cold start)
+	$(BIN)/python benchmarks/cold_start.py
+
+clean: ## Remove the environment, caches and built files
+	rm -rf $(VENV) .tools site .pytest_cache .ruff_cache .hypothesis test-artifacts
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

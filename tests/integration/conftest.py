@@ -1,0 +1,43 @@
+"""One embedded local cloud for the whole integration session (it takes seconds to start)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from demo.client import BankApi
+from demo.localcloud import LocalCloud
+
+
+@pytest.fixture(scope="session")
+def cloud():
+    with LocalCloud(aws_port=0, api_port=0) as running:
+        yield running
+
+
+@pytest.fixture
+def api(cloud):
+    with BankApi(cloud.api_url, cloud.signing_secret) as client:
+        yield client
+
+
+@pytest.fixture
+def wallet():
+    """A wallet id no other test uses."""
+    return f"w-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def sqs(cloud):
+    return cloud.client("sqs")
+
+
+@pytest.fixture
+def dlq_url(cloud, sqs):
+    return sqs.get_queue_url(QueueName="bank-notifications-dlq")["QueueUrl"]
+
+
+@pytest.fixture
+def queue_url(cloud, sqs):
+    return sqs.get_queue_url(QueueName="bank-notifications")["QueueUrl"]

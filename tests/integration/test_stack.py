@@ -1,0 +1,70 @@
+"""The one resources template: what the local cloud deployed from it, and that the app agrees with it."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from demo.localcloud.cloud import LOCAL_PARAMETERS, TEMPLATE, stage_environment
+
+
+class _CfnLoader(yaml.SafeLoader):
+    pass
+
+
+_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: f"!{suffix}")
+
+
+def template():
+    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
+
+
+def test_the_app_listens_on_the_queue_the_template_creates(cloud):
+    from chalicelib.bootstrap import NOTIFICATIONS_QUEUE
+
+    resources = template()["Resources"]
+    assert resources["NotificationsQueue"]["Properties"]["QueueName"] == NOTIFICATIONS_QUEUE
+    sqs_sources = [s for s in cloud.app_module.app.event_sources if type(s).__name__ == "SQSEventConfig"]
+    assert [s.queue for s in sqs_sources] == [NOTIFICATIONS_QUEUE]
+
+
+def test_each_stage_names_the_table_the_template_creates_for_it(cloud):
+    config = json.loads((TEMPLATE.parent / ".chalice" / "config.json").read_text())
+    for stage in config["stages"]:
+        assert stage_environment(stage)["LEDGER_TABLE"] == f"bank-ledger-{stage}"
+    assert cloud.outputs["LedgerTableName"] == stage_environment("local")["LEDGER_TABLE"]
+
+
+def test_the_queue_has_its_dlq_with_the_stage_retry_count(cloud, sqs, queue_url, dlq_url):
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["All"])["Attributes"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    redrive = json.loads(attributes["RedrivePolicy"])
+    assert redrive["deadLetterTargetArn"] == dlq_arn
+    assert str(redrive["maxReceiveCount"]) == LOCAL_PARAMETERS["NotificationsMaxReceiveCount"]
+    assert attributes["VisibilityTimeout"] == LOCAL_PARAMETERS["NotificationsVisibilityTimeout"]
+    assert attributes["KmsMasterKeyId"] == cloud.outputs["BankKeyId"]
+
+
+def test_the_signing_secret_is_a_securestring_under_the_bank_key(cloud):
+    ssm = cloud.client("ssm")
+    parameter = ssm.describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Values": [cloud.signing_secret_parameter]}]
+    )["Parameters"][0]
+    assert parameter["Type"] == "SecureString"
+    assert parameter["KeyId"] == cloud.outputs["BankKeyId"]
+    assert (
+        ssm.get_parameter(Name=cloud.signing_secret_parameter)["Parameter"]["Value"] != cloud.signing_secret
+    )
+    decrypted = ssm.get_parameter(Name=cloud.signing_secret_parameter, WithDecryption=True)["Parameter"][
+        "Value"
+    ]
+    assert decrypted == cloud.signing_secret
+
+
+def test_the_ledger_table_is_keyed_for_the_single_table_layout(cloud):
+    table = cloud.client("dynamodb").describe_table(TableName=cloud.outputs["LedgerTableName"])["Table"]
+    assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == {"pk": "HASH", "sk": "RANGE"}
+    assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"

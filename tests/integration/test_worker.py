@@ -1,0 +1,155 @@
+"""The SQS worker and the DynamoDB ledger, on the embedded local cloud.
+
+The pollers reproduce Lambda's SQS event source mapping: partial batch failures, retries after
+the visibility timeout, and the dead-letter queue after maxReceiveCount receives.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import pytest
+from envelopes import authorization, payin, reversal, settlement
+
+from demo.bank import service
+from demo.bank.ledger import decide
+from demo.bank.notifications import parse
+from demo.bank.ports import ConcurrentUpdate
+from demo.localcloud.cloud import LOCAL_PARAMETERS
+
+
+def poll_until(predicate, timeout=30.0, interval=0.1):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
+
+
+@pytest.fixture
+def ledger(cloud):
+    from chalicelib.ledger_table import DynamoDBLedger
+
+    return DynamoDBLedger(cloud.client("dynamodb"), cloud.outputs["LedgerTableName"])
+
+
+def note(envelope):
+    return parse(json.dumps(envelope).encode())
+
+
+def test_one_poison_message_goes_to_the_dlq_and_its_batch_mates_are_applied(
+    cloud, api, sqs, queue_url, dlq_url, wallet
+):
+    poison = json.dumps({"webhook": "payin.received", "object_payload": {"wallet_id": wallet}})
+    good = [payin(wallet, 100), payin(wallet, 200)]
+    failed_before = sum(p.failed_records for p in cloud.pollers)
+    with cloud.paused():
+        sqs.send_message_batch(
+            QueueUrl=queue_url,
+            Entries=[
+                {"Id": "good-0", "MessageBody": json.dumps(good[0])},
+                {"Id": "poison", "MessageBody": poison},
+                {"Id": "good-1", "MessageBody": json.dumps(good[1])},
+            ],
+        )
+    # the good ones are applied on the first receive, the poison one is retried...
+    poll_until(lambda: (api.balance(wallet) or {}).get("current_balance") == 300)
+    # ...and lands in the DLQ after maxReceiveCount receives (visibility timeout 2 s locally)
+    max_receives = int(LOCAL_PARAMETERS["NotificationsMaxReceiveCount"])
+    moved = poll_until(
+        lambda: sqs.receive_message(QueueUrl=dlq_url, MessageSystemAttributeNames=["All"]).get("Messages"),
+        timeout=60,
+    )
+    sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=moved[0]["ReceiptHandle"])
+    assert moved[0]["Body"] == poison
+    assert int(moved[0]["Attributes"]["ApproximateReceiveCount"]) >= max_receives
+    assert sum(p.failed_records for p in cloud.pollers) - failed_before == max_receives
+    cloud.wait_until_drained()
+    assert api.balance(wallet)["current_balance"] == 300
+
+
+def test_the_worker_reports_a_handler_crash_by_leaving_the_batch(
+    cloud, sqs, queue_url, monkeypatch, wallet, api
+):
+    """If the handler raises, nothing of the batch is deleted: it comes back after the timeout."""
+    poller = cloud.pollers[0]
+    calls = []
+    real = poller.handler
+
+    def crash_once(event, context):
+        calls.append(len(event["Records"]))
+        if len(calls) == 1:
+            raise RuntimeError("the worker crashed")
+        return real(event, context)
+
+    monkeypatch.setattr(poller, "handler", crash_once)
+    for other in cloud.pollers[1:]:
+        monkeypatch.setattr(other, "handler", crash_once)
+    with cloud.paused():
+        sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(payin(wallet, 7)))
+    cloud.wait_until_drained(timeout=30)
+    assert len(calls) >= 2
+    assert api.balance(wallet)["current_balance"] == 7
+
+
+def test_the_ledger_transaction_commits_a_notification_once(ledger, wallet):
+    entry = decide(note(payin(wallet, 500)))
+    assert ledger.commit(entry) is True
+    assert ledger.commit(entry) is False
+    assert ledger.balance(wallet).current_balance == 500
+
+
+def test_the_ledger_refuses_a_stale_authorization_version(ledger, wallet):
+    first = decide(note(authorization(wallet, "a-1", 900)))
+    stale = decide(note(reversal(wallet, "a-1")))  # decided from the same (empty) read
+    assert ledger.commit(first)
+    with pytest.raises(ConcurrentUpdate):
+        ledger.commit(stale)
+    assert ledger.balance(wallet).authorizations == 900
+
+
+def test_the_single_table_layout(cloud, ledger, wallet):
+    envelope = authorization(wallet, "a-1", 900)
+    service.apply(ledger, note(envelope))
+    ddb = cloud.client("dynamodb")
+    table = cloud.outputs["LedgerTableName"]
+    items = ddb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"WALLET#{wallet}"}},
+    )["Items"]
+    assert {i["sk"]["S"] for i in items} == {"BALANCE", "AUTH#a-1"}
+    marker = ddb.get_item(
+        TableName=table, Key={"pk": {"S": f"NOTIFICATION#{envelope['webhook_id']}"}, "sk": {"S": "SEEN"}}
+    )
+    assert marker["Item"]["wallet_id"]["S"] == wallet
+    stored = json.dumps(items)
+    assert "5488210000003691" not in stored and "ALEX OAK" not in stored  # the ledger keeps no card data
+
+
+def test_concurrent_workers_on_one_wallet_and_one_authorization_converge(ledger, wallet):
+    """Threads race on the same wallet and authorization: transactions and version checks keep it exact."""
+    envelopes = [payin(wallet, 100) for _ in range(12)]
+    envelopes += [authorization(wallet, "a-1", 400), settlement(wallet, "a-1", 450), reversal(wallet, "a-1")]
+    envelopes += envelopes[:5]  # duplicates, racing their originals
+    errors = []
+
+    def work(envelope):
+        try:
+            service.apply(ledger, note(envelope))
+        except Exception as error:  # collected, asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(e,)) for e in envelopes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    balance = ledger.balance(wallet)
+    assert (balance.current_balance, balance.authorizations) == (1_200 - 450, 0)

@@ -1,0 +1,103 @@
+"""The Chalice handlers with in-memory adapters: thin, and Lambda-shaped in what they return."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from envelopes import payin
+
+from demo.bank.memory import InMemoryLedger, InMemoryQueue, StaticSecrets
+from demo.bank.signature import sign
+from demo.localcloud.cloud import load_chalice_app
+
+
+class FakeContainer:
+    def __init__(self):
+        self.ledger = InMemoryLedger()
+        self.queue = InMemoryQueue()
+        self.secrets = StaticSecrets("test-secret")
+
+        class _Settings:
+            stage = "unit"
+
+        self.settings = _Settings()
+
+
+@pytest.fixture
+def app_module(monkeypatch):
+    module = load_chalice_app()
+    fake = FakeContainer()
+    monkeypatch.setattr(module, "container", lambda: fake)
+    monkeypatch.setattr(module, "fake", fake, raising=False)
+    return module
+
+
+def sqs_event(*bodies):
+    return {
+        "Records": [
+            {
+                "messageId": f"m-{i}",
+                "receiptHandle": f"rh-{i}",
+                "body": body,
+                "attributes": {},
+                "messageAttributes": {},
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:bank-notifications",
+                "awsRegion": "eu-west-1",
+            }
+            for i, body in enumerate(bodies)
+        ]
+    }
+
+
+def test_the_worker_reports_only_the_failed_records(app_module):
+    event = sqs_event(
+        json.dumps(payin("w-1", 100)), "not json", json.dumps(payin("w-1", 50)), '{"webhook": 1}'
+    )
+    result = app_module.apply_notifications(event, None)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "m-1"}, {"itemIdentifier": "m-3"}]}
+    assert app_module.fake.ledger.balance("w-1").current_balance == 150
+
+
+def test_a_fully_successful_batch_reports_no_failure(app_module):
+    assert app_module.apply_notifications(sqs_event(json.dumps(payin("w-1", 1))), None) == {
+        "batchItemFailures": []
+    }
+
+
+def test_the_ingress_enqueues_the_verified_body(app_module):
+    from chalice.test import Client
+
+    body = json.dumps(payin("w-1", 100)).encode()
+    with Client(app_module.app) as client:
+        response = client.http.post(
+            "/notifications",
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "Bank-Signature": sign("test-secret", body, int(time.time())),
+            },
+        )
+    assert response.status_code == 202
+    [(notification, raw)] = app_module.fake.queue.items
+    assert raw == body.decode() and notification.amount == 100
+
+
+def test_the_ingress_enqueues_nothing_on_a_bad_signature(app_module):
+    from chalice.test import Client
+
+    body = json.dumps(payin("w-1", 100)).encode()
+    with Client(app_module.app) as client:
+        response = client.http.post(
+            "/notifications",
+            body=body,
+            headers={
+                "Content-Type": "application/json",
+                "Bank-Signature": sign("wrong", body, int(time.time())),
+            },
+        )
+    assert response.status_code == 401
+    assert json.loads(response.body)["error"]["code"] == "invalid_signature"
+    assert app_module.fake.queue.items == []

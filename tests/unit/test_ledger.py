@@ -1,0 +1,149 @@
+"""The ledger rules, one notification type at a time, through the service and the in-memory store."""
+
+import json
+
+import pytest
+from envelopes import authorization, payin, refund, reversal, settlement
+
+from demo.bank import service
+from demo.bank.errors import InvalidWalletId, WalletNotFound
+from demo.bank.ledger import Authorization, Balance, decide
+from demo.bank.memory import InMemoryLedger
+from demo.bank.notifications import parse
+from demo.bank.ports import ConcurrentUpdate
+
+
+def apply_all(store, *envelopes):
+    return [service.apply(store, parse(json.dumps(e).encode())) for e in envelopes]
+
+
+def balance(store, wallet="w-1"):
+    b = store.balance(wallet)
+    return (b.current_balance, b.authorizations, b.authorized_balance)
+
+
+@pytest.fixture
+def store():
+    return InMemoryLedger()
+
+
+def test_a_payin_credits_the_current_balance(store):
+    apply_all(store, payin("w-1", 10_000))
+    assert balance(store) == (10_000, 0, 10_000)
+
+
+def test_an_authorization_holds_without_moving_money(store):
+    apply_all(store, payin("w-1", 10_000), authorization("w-1", "a-1", 1_250))
+    assert balance(store) == (10_000, 1_250, 8_750)
+
+
+def test_a_settlement_debits_and_releases_the_hold(store):
+    apply_all(
+        store, payin("w-1", 10_000), authorization("w-1", "a-1", 1_250), settlement("w-1", "a-1", 1_300)
+    )
+    assert balance(store) == (8_700, 0, 8_700)
+
+
+def test_a_reversal_releases_the_hold(store):
+    apply_all(store, payin("w-1", 10_000), authorization("w-1", "a-1", 1_250), reversal("w-1", "a-1"))
+    assert balance(store) == (10_000, 0, 10_000)
+
+
+def test_a_refund_credits_the_current_balance(store):
+    apply_all(store, refund("w-1", 499))
+    assert balance(store) == (499, 0, 499)
+
+
+def test_a_settlement_before_its_authorization_leaves_no_hold(store):
+    apply_all(store, settlement("w-1", "a-1", 1_250), authorization("w-1", "a-1", 1_250))
+    assert balance(store) == (-1_250, 0, -1_250)
+
+
+def test_a_reversal_before_its_authorization_leaves_no_hold(store):
+    apply_all(store, reversal("w-1", "a-1"), authorization("w-1", "a-1", 1_250))
+    assert balance(store) == (0, 0, 0)
+
+
+def test_a_redelivered_notification_is_a_duplicate_and_changes_nothing(store):
+    envelope = payin("w-1", 10_000)
+    assert apply_all(store, envelope, envelope) == [service.Outcome.APPLIED, service.Outcome.DUPLICATE]
+    assert balance(store) == (10_000, 0, 10_000)
+
+
+def test_a_second_authorization_notice_for_the_same_hold_holds_once(store):
+    apply_all(store, authorization("w-1", "a-1", 1_250), authorization("w-1", "a-1", 1_250))
+    assert balance(store) == (0, 1_250, -1_250)
+
+
+@pytest.mark.parametrize("amounts", [(1_000, 1_500), (1_500, 1_000)])
+def test_notices_of_one_authorization_hold_the_largest_amount_in_any_order(store, amounts):
+    apply_all(store, *(authorization("w-1", "a-1", a) for a in amounts))
+    assert balance(store) == (0, 1_500, -1_500)
+
+
+def test_two_settlements_of_one_authorization_both_debit(store):
+    """Multiple clearing: each settlement is money leaving; the hold goes once."""
+    apply_all(
+        store,
+        authorization("w-1", "a-1", 1_000),
+        settlement("w-1", "a-1", 600),
+        settlement("w-1", "a-1", 400),
+    )
+    assert balance(store) == (-1_000, 0, -1_000)
+
+
+def test_wallets_are_independent(store):
+    apply_all(store, payin("w-1", 100), payin("w-2", 200))
+    assert balance(store, "w-1") == (100, 0, 100)
+    assert balance(store, "w-2") == (200, 0, 200)
+
+
+def test_decide_is_pure_and_states_the_authorizations_next_state():
+    n = parse(json.dumps(authorization("w-1", "a-1", 700)).encode())
+    entry = decide(n, None)
+    assert entry.authorizations_delta == 700
+    assert entry.authorization == Authorization("w-1", "a-1", authorized_amount=700, closed=False, version=0)
+
+
+def test_the_balance_use_case_knows_unknown_and_invalid_wallets(store):
+    with pytest.raises(WalletNotFound):
+        service.balance(store, "w-404")
+    with pytest.raises(InvalidWalletId):
+        service.balance(store, "../w-1")
+    apply_all(store, payin("w-1", 1))
+    assert service.balance(store, "w-1") == Balance("w-1", 1, 0)
+
+
+class FlakyStore(InMemoryLedger):
+    """Loses the race a given number of times, as a concurrent writer would make it."""
+
+    def __init__(self, conflicts):
+        super().__init__()
+        self.conflicts = conflicts
+
+    def commit(self, entry):
+        if self.conflicts:
+            self.conflicts -= 1
+            raise ConcurrentUpdate("lost the race")
+        return super().commit(entry)
+
+
+def test_a_concurrent_update_is_retried_from_a_fresh_read():
+    store = FlakyStore(conflicts=3)
+    apply_all(store, authorization("w-1", "a-1", 500))
+    assert balance(store) == (0, 500, -500)
+
+
+def test_endless_conflicts_give_up_instead_of_looping():
+    store = FlakyStore(conflicts=100)
+    with pytest.raises(ConcurrentUpdate, match="gave up"):
+        apply_all(store, authorization("w-1", "a-1", 500))
+
+
+def test_a_stale_authorization_version_is_refused_by_the_store(store):
+    n = parse(json.dumps(authorization("w-1", "a-1", 500)).encode())
+    entry = decide(n, None)
+    assert store.commit(entry)
+    replay = decide(parse(json.dumps(reversal("w-1", "a-1")).encode()), None)  # read before the first commit
+    with pytest.raises(ConcurrentUpdate):
+        store.commit(replay)
