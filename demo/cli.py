@@ -15,6 +15,7 @@ from rich.table import Table
 
 from demo import processor
 from demo.client import BankApi, format_cents
+from demo.localcloud.session import local_session
 
 DEFAULT_API = "http://127.0.0.1:8000"
 DEFAULT_AWS = "http://127.0.0.1:4566"
@@ -50,7 +51,7 @@ def _signing_secret(aws_endpoint: str, stage: str) -> str:
     """The processor signing secret, as the local cloud stored it in SSM (SecureString)."""
     import botocore.exceptions
 
-    ssm = _local_clients(aws_endpoint).client("ssm", endpoint_url=aws_endpoint)
+    ssm = local_session().client("ssm", endpoint_url=aws_endpoint)
     name = f"/bank/{stage}/processor-signing-secret"
     try:
         return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
@@ -187,7 +188,7 @@ def queue_table(depths: dict[str, dict[str, int]]) -> Table:
 
 
 def read_queue_depths(aws_endpoint: str) -> dict[str, dict[str, int]]:
-    sqs = _local_clients(aws_endpoint).client("sqs", endpoint_url=aws_endpoint)
+    sqs = local_session().client("sqs", endpoint_url=aws_endpoint)
     depths = {}
     for url in sqs.list_queues(QueueNamePrefix="bank-").get("QueueUrls", []):
         attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]

@@ -25,17 +25,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Self
 
-import boto3
 import httpx
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice
 
 from demo.localcloud.moto_server import MotoServer, preload_cloudformation
 from demo.localcloud.pollers import SqsPoller
+from demo.localcloud.session import REGION, ensure_free, local_session
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "serverless"
 TEMPLATE = PROJECT_DIR / "resources.yaml"
 STACK_NAME = "bank-local"
-REGION = "eu-west-1"
 DEFAULT_AWS_PORT = 4566
 DEFAULT_API_PORT = 8000
 
@@ -66,11 +65,6 @@ def _as_local_app(app: Any) -> Any:
 
 class PortInUse(RuntimeError):
     """A port the local cloud was asked to use is already taken."""
-
-
-def local_session(region: str = REGION) -> boto3.Session:
-    """A boto3 session with the dummy credentials the local cloud accepts."""
-    return boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=region)  # noqa: S106
 
 
 def stage_environment(stage: str, project_dir: Path = PROJECT_DIR) -> dict[str, str]:
@@ -123,6 +117,11 @@ class LocalCloud:
     def start(self) -> Self:
         if LocalCloud._running is not None:
             raise RuntimeError("a LocalCloud is already running in this process; stop it first")
+        for name, port in (("AWS", self.aws_port), ("API", self.api_port)):
+            try:
+                ensure_free(self.host, port)
+            except OSError as error:
+                raise PortInUse(f"{name} port {self.host}:{port} is in use ({error.strerror})") from None
         preload_cloudformation()
         try:
             self._moto = MotoServer(self.host, self.aws_port)

@@ -19,6 +19,8 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
 )
 from werkzeug.serving import BaseWSGIServer, make_server  # noqa: E402
 
+from demo.localcloud.session import ensure_free  # noqa: E402
+
 
 class _QuietHandler(MotoRequestHandler):
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
@@ -55,7 +57,7 @@ class MotoServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 4566) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
-        # Raises OSError now, in the caller's thread, if the port is taken.
+        ensure_free(host, port)  # else werkzeug prints its own message and exits the process
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=_QuietHandler
         )

@@ -1,0 +1,116 @@
+"""End to end: the `bankdemo` command as a user runs it, in its own process."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+BANKDEMO = [str(Path(sys.executable).with_name("bankdemo"))]
+ENV = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1", "AWS_EC2_METADATA_DISABLED": "true"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def bankdemo(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*BANKDEMO, *args], capture_output=True, text=True, timeout=timeout, env=ENV)
+
+
+def wait_for_health(url: str, process: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"bankdemo up exited early: {process.stdout.read()}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} not healthy within {timeout} s")
+
+
+@pytest.mark.slow
+def test_the_demo_flow_matches_the_expected_balances():
+    """`make demo` at a smaller size: shuffled, with duplicates, and every wallet matching."""
+    result = bankdemo("demo", "--count", "60", "--seed", "3")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "60 notifications accepted" in result.stdout
+    assert "All balances match the stream" in result.stdout
+    assert result.stdout.count(" yes ") == 4  # four wallets, each matching
+
+
+@pytest.fixture(scope="module")
+def running_cloud():
+    aws_port, api_port = free_port(), free_port()
+    process = subprocess.Popen(
+        [*BANKDEMO, "up", "--aws-port", str(aws_port), "--api-port", str(api_port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=ENV,
+    )
+    api = f"http://127.0.0.1:{api_port}"
+    try:
+        wait_for_health(api, process)
+        yield process, api, f"http://127.0.0.1:{aws_port}", aws_port
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_up_send_balance_status_then_a_clean_stop(running_cloud):
+    process, api, aws, aws_port = running_cloud
+    endpoints = ["--api", api, "--aws-endpoint", aws]
+
+    sent = bankdemo("send", "--count", "30", "--seed", "5", *endpoints)
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert "30 accepted, 0 rejected" in sent.stdout
+
+    deadline = time.monotonic() + 30  # the worker drains asynchronously
+    while True:
+        status = bankdemo("status", "--aws-endpoint", aws)
+        assert status.returncode == 0, status.stderr
+        row = next(line for line in status.stdout.splitlines() if "bank-notifications " in line)
+        if re.findall(r"\d+", row) == ["0", "0", "0"] or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert re.findall(r"\d+", row) == ["0", "0", "0"], status.stdout
+    assert "bank-notifications-dlq" in status.stdout
+
+    balance = bankdemo("balance", "w-1", "--api", api)
+    assert balance.returncode == 0, balance.stderr
+    assert "current balance" in balance.stdout
+
+    unknown = bankdemo("balance", "w-nobody", "--api", api)
+    assert unknown.returncode == 2
+    assert "no wallet" in unknown.stderr
+
+    busy = bankdemo("up", "--aws-port", str(aws_port), "--api-port", "0")
+    assert busy.returncode == 1
+    assert f"127.0.0.1:{aws_port} is in use" in busy.stderr
+
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert "Local cloud up" in output and "Local cloud stopped." in output
+
+
+def test_send_without_a_local_cloud_says_how_to_start_one():
+    result = bankdemo("send", "--count", "1", "--aws-endpoint", f"http://127.0.0.1:{free_port()}")
+    assert result.returncode == 1
+    assert "bankdemo up" in result.stderr
