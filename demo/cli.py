@@ -15,7 +15,7 @@ from rich.table import Table
 
 from demo import processor
 from demo.client import BankApi, format_cents
-from demo.localcloud.session import local_session
+from demo.localcloud.session import ensure_free, local_session, queue_depths
 
 DEFAULT_API = "http://127.0.0.1:8000"
 DEFAULT_AWS = "http://127.0.0.1:4566"
@@ -34,6 +34,12 @@ AwsOption = Annotated[
     str, typer.Option("--aws-endpoint", envvar="AWS_ENDPOINT_URL", help="The local cloud's AWS endpoint.")
 ]
 StageOption = Annotated[str, typer.Option("--stage", help="Stage whose signing secret is read from SSM.")]
+CountOption = Annotated[int, typer.Option(min=1, help="Deliveries to send, duplicates included.")]
+SeedOption = Annotated[int, typer.Option(help="Seed of the stream: the same seed, the same stream.")]
+WalletsOption = Annotated[int, typer.Option(min=1, help="Number of wallets.")]
+DuplicatesOption = Annotated[float, typer.Option(min=0, max=0.9, help="Share of repeated deliveries.")]
+AwsPortOption = Annotated[int, typer.Option(help="Port of the local AWS endpoint (0: any free port).")]
+ApiPortOption = Annotated[int, typer.Option(help="Port of the bank's HTTP API (0: any free port).")]
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
@@ -63,11 +69,19 @@ def _signing_secret(aws_endpoint: str, stage: str) -> str:
 
 @app.command()
 def up(
-    aws_port: Annotated[int, typer.Option(help="Port of the local AWS endpoint (0: any free port).")] = 4566,
-    api_port: Annotated[int, typer.Option(help="Port of the bank's HTTP API (0: any free port).")] = 8000,
+    aws_port: AwsPortOption = 4566,
+    api_port: ApiPortOption = 8000,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
     """Run the embedded local cloud and the bank on it, until Ctrl-C or SIGTERM."""
+    for name, port in (("AWS", aws_port), ("API", api_port)):
+        try:
+            ensure_free(host, port)  # checked before the seconds it takes to import moto
+        except OSError as error:
+            raise _fail(
+                f"{name} port {host}:{port} is in use ({error.strerror}). "
+                "Stop what uses it, or pick another port with --aws-port / --api-port."
+            ) from None
     from demo.localcloud import LocalCloud, PortInUse
 
     stop = threading.Event()
@@ -123,10 +137,10 @@ def _send_stream(api: BankApi, stream: processor.Stream) -> tuple[int, list[str]
 
 @app.command()
 def send(
-    count: Annotated[int, typer.Option(min=1, help="Deliveries to send, duplicates included.")] = 200,
-    seed: Annotated[int, typer.Option(help="Seed of the stream: the same seed, the same stream.")] = 42,
-    wallets: Annotated[int, typer.Option(min=1, help="Number of wallets.")] = 4,
-    duplicates: Annotated[float, typer.Option(min=0, max=0.9, help="Share of repeated deliveries.")] = 0.2,
+    count: CountOption = 200,
+    seed: SeedOption = 42,
+    wallets: WalletsOption = 4,
+    duplicates: DuplicatesOption = 0.2,
     shuffle: Annotated[bool, typer.Option(help="Deliver out of order, as processors do.")] = True,
     api: ApiOption = DEFAULT_API,
     aws_endpoint: AwsOption = DEFAULT_AWS,
@@ -187,26 +201,13 @@ def queue_table(depths: dict[str, dict[str, int]]) -> Table:
     return table
 
 
-def read_queue_depths(aws_endpoint: str) -> dict[str, dict[str, int]]:
-    sqs = local_session().client("sqs", endpoint_url=aws_endpoint)
-    depths = {}
-    for url in sqs.list_queues(QueueNamePrefix="bank-").get("QueueUrls", []):
-        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-        depths[url.rsplit("/", 1)[-1]] = {
-            "visible": int(attributes["ApproximateNumberOfMessages"]),
-            "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-            "delayed": int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
-        }
-    return depths
-
-
 @app.command()
 def status(aws_endpoint: AwsOption = DEFAULT_AWS) -> None:
     """Show every queue of the bank and its dead-letter queue, with their depths."""
     import botocore.exceptions
 
     try:
-        depths = read_queue_depths(aws_endpoint)
+        depths = queue_depths(local_session().client("sqs", endpoint_url=aws_endpoint))
     except botocore.exceptions.EndpointConnectionError:
         raise _fail(f"no local cloud answers at {aws_endpoint}: start it with `bankdemo up`") from None
     console.print(queue_table(depths))
@@ -240,12 +241,12 @@ def balance_table(stream: processor.Stream, actual: dict[str, dict[str, Any] | N
 
 @app.command()
 def demo(
-    count: Annotated[int, typer.Option(min=1, help="Deliveries to send, duplicates included.")] = 200,
-    seed: Annotated[int, typer.Option(help="Seed of the stream.")] = 42,
-    wallets: Annotated[int, typer.Option(min=1, help="Number of wallets.")] = 4,
-    duplicates: Annotated[float, typer.Option(min=0, max=0.9, help="Share of repeated deliveries.")] = 0.2,
-    aws_port: Annotated[int, typer.Option(help="Port of the local AWS endpoint (0: any free port).")] = 0,
-    api_port: Annotated[int, typer.Option(help="Port of the bank's HTTP API (0: any free port).")] = 0,
+    count: CountOption = 200,
+    seed: SeedOption = 42,
+    wallets: WalletsOption = 4,
+    duplicates: DuplicatesOption = 0.2,
+    aws_port: AwsPortOption = 0,
+    api_port: ApiPortOption = 0,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the queues to drain.")] = 120.0,
 ) -> None:
     """The whole flow: local cloud up, a stream of notifications in, balances checked. Exit 0 if they match."""

@@ -30,7 +30,7 @@ from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalic
 
 from demo.localcloud.moto_server import MotoServer, preload_cloudformation
 from demo.localcloud.pollers import SqsPoller
-from demo.localcloud.session import REGION, ensure_free, local_session
+from demo.localcloud.session import REGION, ensure_free, local_session, queue_depths
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "serverless"
 TEMPLATE = PROJECT_DIR / "resources.yaml"
@@ -180,16 +180,7 @@ class LocalCloud:
 
     def queue_depths(self) -> dict[str, dict[str, int]]:
         """Visible, in-flight and delayed messages of every queue of the stack."""
-        sqs = self.client("sqs")
-        depths = {}
-        for url in sqs.list_queues().get("QueueUrls", []):
-            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-            depths[url.rsplit("/", 1)[-1]] = {
-                "visible": int(attributes["ApproximateNumberOfMessages"]),
-                "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-                "delayed": int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
-            }
-        return depths
+        return queue_depths(self.client("sqs"))
 
     def wait_until_drained(self, timeout: float = 60.0, interval: float = 0.1) -> dict[str, dict[str, int]]:
         """Block until every polled queue is empty and no handler runs; return the final depths.
