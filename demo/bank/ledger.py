@@ -82,6 +82,7 @@ class LedgerEntry:
     authorization: Authorization | None = None
 
 
+# --8<-- [start:decide]
 def decide(notification: Notification, authorization: Authorization | None = None) -> LedgerEntry:
     """The ledger entry for ``notification``, given its authorization's stored state (if any)."""
     n = notification
@@ -113,6 +114,7 @@ def decide(notification: Notification, authorization: Authorization | None = Non
         after = replace(before, closed=True)
         return replace(entry, authorizations_delta=after.held - before.held, authorization=after)
     raise ValueError(f"unknown webhook type {n.webhook!r}")
+    # --8<-- [end:decide]
 
 
 def _amount(n: Notification) -> int:

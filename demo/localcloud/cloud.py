@@ -204,10 +204,11 @@ class LocalCloud:
         """Stop the pollers for the duration (to look at what sits in the queues)."""
         for poller in self.pollers:
             poller.pause()
-        # a long poll already in progress may still take a message: wait for it to settle
-        deadline = time.monotonic() + 3
-        while any(p.busy for p in self.pollers) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        deadline = time.monotonic() + 30  # a poll under way finishes its batch first
+        while any(p.busy for p in self.pollers):
+            if time.monotonic() > deadline:
+                raise TimeoutError("a poller did not finish its batch within 30 s")
+            time.sleep(0.01)
         try:
             yield
         finally:

@@ -85,29 +85,37 @@ class SqsPoller:
             thread.join(timeout=5)
 
     def pause(self) -> None:
-        """Stop receiving (a batch already received still completes)."""
-        self._resume.clear()
+        """Stop receiving. A poll already under way finishes: :attr:`busy` says when."""
+        with self._lock:
+            self._resume.clear()
 
     def resume(self) -> None:
         self._resume.set()
 
     @property
     def busy(self) -> bool:
+        """Whether a poll (receive, handler, delete) is under way."""
         with self._lock:
             return self._busy > 0
 
     def _run(self) -> None:
         while not self._stop.is_set():
             self._resume.wait()
-            if self._stop.is_set():
-                return
+            with self._lock:  # the check and the count together: after pause(), busy is exact
+                if not self._resume.is_set() or self._stop.is_set():
+                    continue
+                self._busy += 1
             try:
-                if not self.poll_once():
-                    self._stop.wait(self.idle_wait)
+                received = self.poll_once()
             except Exception:  # the queue endpoint went away, or moto hiccupped
+                received = -1
                 if not self._stop.is_set():
                     log.exception("poller %s failed to poll", self.function_name)
-                    self._stop.wait(0.5)
+            finally:
+                with self._lock:
+                    self._busy -= 1
+            if received <= 0:
+                self._stop.wait(self.idle_wait if received == 0 else 0.5)
 
     def poll_once(self, wait_seconds: int = 0) -> int:
         """Receive one batch, invoke the handler, delete the successes. Returns the batch size."""
@@ -119,13 +127,7 @@ class SqsPoller:
             MessageAttributeNames=["All"],
         ).get("Messages", [])
         if messages:
-            with self._lock:
-                self._busy += 1
-            try:
-                self._invoke(messages)
-            finally:
-                with self._lock:
-                    self._busy -= 1
+            self._invoke(messages)
         return len(messages)
 
     def _invoke(self, messages: list[dict[str, Any]]) -> None:

@@ -6,7 +6,7 @@ Single-table layout (partition key ``pk``, sort key ``sk``):
 |-----------------|------------------------|-----------------|-----------------------------------------|
 | wallet balance  | ``WALLET#<wallet_id>`` | ``BALANCE``     | current_balance, authorizations         |
 | authorization   | ``WALLET#<wallet_id>`` | ``AUTH#<id>``   | authorized_amount, closed, version      |
-| seen marker     | ``NOTIFICATION#<id>``  | ``SEEN``        | webhook, wallet_id, applied_at          |
+| seen marker     | ``NOTIFICATION#<id>``  | ``SEEN``        | wallet_id, applied_at                   |
 
 The seen marker and the balance change commit in one transaction, so a redelivered notification
 either finds its marker (and changes nothing) or was never applied: idempotent by construction.
@@ -51,6 +51,7 @@ class DynamoDBLedger:
             version=int(item["version"]["N"]),
         )
 
+    # --8<-- [start:commit]
     def commit(self, entry: LedgerEntry) -> bool:
         now = str(int(time.time()))
         items: list[dict[str, Any]] = [
@@ -93,6 +94,7 @@ class DynamoDBLedger:
                 raise ConcurrentUpdate(f"authorization changed under {entry.notification_id}") from None
             raise
         return True
+        # --8<-- [end:commit]
 
     def _authorization_put(self, auth: Authorization) -> dict[str, Any]:
         item = {

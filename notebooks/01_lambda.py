@@ -1,0 +1,296 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Step 1: the same code on Lambda
+#
+# In the story, the first move onto AWS Lambda ran the existing PHP application with Bref. Here
+# **AWS Chalice plays the part of Bref**: the bank's domain code (`demo/bank`) runs unchanged
+# behind three thin Chalice handlers (`demo/serverless/app.py`). **SQS replaces the self-hosted
+# RabbitMQ broker**, and a DynamoDB table holds the ledger.
+#
+# Everything in this notebook runs on this machine, without an AWS account or a network:
+# `LocalCloud` starts moto (an AWS emulator) in this process, deploys
+# `demo/serverless/resources.yaml` on it, serves the Chalice app over HTTP, and drives the SQS
+# worker the way Lambda's SQS event source mapping does.
+
+# %%
+from demo.localcloud import LocalCloud
+
+cloud = LocalCloud(aws_port=0, api_port=0)  # port 0: any free port
+cloud.start()
+print("bank API:    ", cloud.api_url)
+print("AWS endpoint:", cloud.aws_endpoint)
+
+# %% [markdown]
+# ## The card processor's side
+#
+# `BankApi` is the card processor's HTTP client. It signs each body with the shared secret
+# (header `Bank-Signature: t=<unix seconds>,v1=<HMAC-SHA256>`) and POSTs it to `/notifications`.
+# The local cloud generated that secret and stored it in SSM Parameter Store, where the Chalice
+# app reads it.
+
+# %%
+from demo.client import BankApi
+
+api = BankApi(cloud.api_url, cloud.signing_secret)
+api.health()
+
+# %% [markdown]
+# ## A payin: accepted is not yet applied
+#
+# A notification is a JSON envelope: its type (`webhook`), a unique id (`webhook_id`, a UUID),
+# and the payload. Amounts are integer cents: 50000 is 500.00 EUR.
+
+# %%
+WALLET = "w-alex"
+
+payin = {
+    "webhook": "payin.received",
+    "webhook_id": "3f2a6c1e-8b4d-4e2a-9c1f-0a7b5d3e2f10",
+    "webhook_created_at": 1764412800,
+    "object": "payin",
+    "object_id": "pay-0001",
+    "object_payload": {
+        "wallet_id": WALLET,
+        "amount": 50000,
+        "currency": "EUR",
+    },
+}
+
+# %% [markdown]
+# The ingress (`POST /notifications`) checks the signature, validates the envelope, puts it on
+# the SQS queue and answers `202 Accepted`. It writes nothing else. To see that, we pause the
+# worker while we send: the message waits in the queue, and the bank does not know the wallet
+# yet (`balance` returns `None` for an unknown wallet).
+
+# %%
+with cloud.paused():
+    response = api.send(payin)
+    print(response.status_code, response.json())
+    print("queue:  ", cloud.queue_depths()["bank-notifications"])
+    print("balance:", api.balance(WALLET))
+
+# %% [markdown]
+# Once the worker runs again, it receives the message, applies it to the ledger and deletes it
+# from the queue. `wait_until_drained()` returns when the queue is empty and no handler runs.
+
+# %%
+cloud.wait_until_drained()
+api.balance(WALLET)
+
+# %% [markdown]
+# ## A card payment: the authorization holds the amount
+#
+# The card pays 12.50 EUR at a grocery. The processor first sends the authorization: the bank
+# holds the amount. `current_balance` does not move; `authorized_balance`, what the card may
+# still spend, goes down.
+
+# %%
+authorization_1 = {
+    "webhook": "card.authorization",
+    "webhook_id": "7c9e1b2a-4d3f-4a8e-b6c5-1e2d3f4a5b60",
+    "webhook_created_at": 1764412860,
+    "object": "cardtransaction",
+    "object_id": "ct-0001",
+    "object_payload": {
+        "wallet_id": WALLET,
+        "authorization_id": "a-1",
+        "amount": 1250,
+        "currency": "EUR",
+        "card": {"pan": "5488210000003691", "holder": "ALEX OAK"},
+        "merchant": {"name": "Corner Grocery", "mcc": "5411"},
+    },
+}
+
+# %%
+print(api.send(authorization_1).status_code)
+cloud.wait_until_drained()
+api.balance(WALLET)
+
+# %% [markdown]
+# ## Out of order: a settlement before its authorization
+#
+# Delivery is not ordered. A second payment of 30.00 EUR, authorization `a-2`, reaches the bank
+# settlement first. The settlement takes the money from `current_balance` and closes `a-2`.
+
+# %%
+a2 = {
+    "wallet_id": WALLET,
+    "authorization_id": "a-2",
+    "amount": 3000,
+    "currency": "EUR",
+}
+settlement_2 = {
+    "webhook": "card.settlement",
+    "webhook_id": "b1d4e7f0-2a3c-4b5d-8e6f-7a8b9c0d1e20",
+    "webhook_created_at": 1764413100,
+    "object": "cardtransaction",
+    "object_id": "ct-0002",
+    "object_payload": a2,
+}
+authorization_2 = {
+    "webhook": "card.authorization",
+    "webhook_id": "e5f6a7b8-c9d0-4e1f-a2b3-c4d5e6f7a830",
+    "webhook_created_at": 1764412920,
+    "object": "cardtransaction",
+    "object_id": "ct-0002",
+    "object_payload": {
+        **a2,
+        "card": {"pan": "5488210000003691", "holder": "ALEX OAK"},
+        "merchant": {"name": "Rail Tickets", "mcc": "4111"},
+    },
+}
+
+# %%
+print(api.send(settlement_2).status_code)
+cloud.wait_until_drained()
+api.balance(WALLET)
+
+# %% [markdown]
+# The authorization of `a-2` arrives late. The ledger remembers that `a-2` is closed, so the late
+# authorization holds nothing: the balance does not change.
+
+# %%
+print(api.send(authorization_2).status_code)
+cloud.wait_until_drained()
+api.balance(WALLET)
+
+# %% [markdown]
+# ## A duplicate delivery
+#
+# Delivery is at least once: the processor may send the same envelope again, with the same
+# `webhook_id`. The ingress writes nothing but the queue, so it cannot tell and accepts each copy
+# with `202`. The worker absorbs them: the balance stays where it was.
+
+# %%
+for _ in range(2):
+    print(api.send(payin).status_code)
+cloud.wait_until_drained()
+api.balance(WALLET)
+
+# %% [markdown]
+# ## What the worker wrote: one table, three kinds of items
+#
+# The ledger is a single DynamoDB table with a partition key `pk` and a sort key `sk`. A wallet's
+# partition `WALLET#<wallet_id>` holds its balance (`sk = BALANCE`) and one item per card
+# authorization (`sk = AUTH#<authorization_id>`, with its amount, whether it is closed, and a
+# version number for optimistic locking). These are the raw items:
+
+# %%
+from pprint import pprint
+
+dynamodb = cloud.client("dynamodb")
+TABLE = cloud.outputs["LedgerTableName"]
+
+
+def partition(pk):
+    """Every item with this partition key, as DynamoDB returns it."""
+    return dynamodb.query(
+        TableName=TABLE,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": pk}},
+    )["Items"]
+
+
+pprint(partition(f"WALLET#{WALLET}"))
+
+# %% [markdown]
+# Each notification applied also left a "seen" marker, `pk = NOTIFICATION#<webhook_id>`. We sent
+# the payin three times and four distinct notifications in all: each has exactly one marker.
+
+# %%
+for envelope in [payin, authorization_1, settlement_2, authorization_2]:
+    pprint(partition(f"NOTIFICATION#{envelope['webhook_id']}"))
+
+# %% [markdown]
+# ## Why a duplicate changes nothing
+#
+# The worker writes the seen marker and the balance change in **one** `TransactWriteItems`. The
+# marker's `Put` carries the condition `attribute_not_exists(pk)`. For a duplicate the marker
+# exists, the condition fails, and DynamoDB cancels the whole transaction, balance update
+# included. Marker and balance change commit together or not at all, so the worker can be run
+# any number of times on the same message.
+#
+# We can call the worker's own code to watch it. The local cloud wired the Chalice app's
+# adapters (`chalicelib`) to its endpoint. `decide` computes the ledger entry of the payin (plus
+# 500.00 EUR), and `commit` tries the transaction: it returns `False`, as it did for each copy.
+
+# %%
+from chalicelib.bootstrap import container
+from demo.bank.ledger import decide
+from demo.bank.notifications import parse
+from demo.client import encode
+
+entry = decide(parse(encode(payin)))
+pprint(entry)
+print("committed:", container().ledger.commit(entry))
+api.balance(WALLET)
+
+# %% [markdown]
+# The worker handles each SQS record on its own and returns the ids of the records that failed
+# as `batchItemFailures`. The others are deleted from the queue; the failed ones become visible
+# again and are retried, and after a few receives the queue moves them to its dead-letter queue.
+# Nothing failed here: both queues are empty.
+
+# %%
+cloud.queue_depths()
+
+# %% [markdown]
+# ## A seeded stream: shuffled, with duplicates
+#
+# `demo.processor` simulates the card processor: for each wallet a plausible story (payins,
+# authorizations, then settlements, reversals or refunds), delivered shuffled and with about
+# 20 % duplicates. It computes the balance each wallet should end with from the story itself,
+# independently of the bank's ledger. The stream uses the wallets `w-1` to `w-4`.
+
+# %%
+from demo.processor import generate
+
+stream = generate(60, seed=7)
+print(len(stream.deliveries), "deliveries")
+print(stream.distinct, "distinct,", stream.duplicates, "duplicates")
+
+# %%
+from collections import Counter
+
+statuses = Counter(api.send(e).status_code for e in stream.deliveries)
+print("HTTP statuses:", dict(statuses))
+cloud.wait_until_drained()
+
+# %% [markdown]
+# The balances the stream adds up to, next to the balances the bank reports, in cents:
+# `[current_balance, authorizations, authorized_balance]`.
+
+# %%
+COLUMNS = ("current_balance", "authorizations", "authorized_balance")
+expected, reported = {}, {}
+for wallet_id, balance in sorted(stream.expected.items()):
+    want = [getattr(balance, c) for c in COLUMNS]
+    bank = api.balance(wallet_id) or {}
+    got = [bank.get(c) for c in COLUMNS]
+    expected[wallet_id], reported[wallet_id] = want, got
+    print(wallet_id, "expected", want, "bank", got)
+
+# %%
+assert reported == expected, "the bank's balances differ"
+print("All", len(expected), "wallets match.")
+
+# %% [markdown]
+# Done: stop the HTTP client and the local cloud (moto, the API server and the pollers).
+
+# %%
+api.close()
+cloud.stop()

@@ -1,0 +1,235 @@
+"""The docs site builds strict and offline, shows the real code, and loads nothing from outside."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from html.parser import HTMLParser
+from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+ABSOLUTE_URL = re.compile(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[/:]")
+STEP_1 = "steps/01-lambda.md"
+
+
+class _IgnoreTags(yaml.SafeLoader):
+    """Reads mkdocs.yml without resolving its MkDocs-only tags (!relative, !!python/name)."""
+
+
+_IgnoreTags.add_multi_constructor("!", lambda loader, suffix, node: None)
+_IgnoreTags.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
+
+
+def nav_pages(nav: list) -> list[str]:
+    """The source paths of every page in the nav, in order."""
+    pages = []
+    for entry in nav:
+        value = next(iter(entry.values())) if isinstance(entry, dict) else entry
+        if isinstance(value, list):
+            pages.extend(nav_pages(value))
+        elif not urlsplit(value).scheme:
+            pages.append(value)
+    return pages
+
+
+NAV_PAGES = nav_pages(yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_IgnoreTags)["nav"])
+
+
+def built_path(site: Path, source: str) -> Path:
+    """Where MkDocs (use_directory_urls) writes the page built from ``source``."""
+    stem = PurePosixPath(source).with_suffix("")
+    if stem.name == "index":
+        return site / stem.parent / "index.html"
+    return site / stem / "index.html"
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
+    return out
+
+
+# Tags whose URLs the browser fetches by itself, and the attributes that hold them.
+FETCHED = {
+    "script": ("src",),
+    "link": ("href",),
+    "img": ("src", "srcset"),
+    "iframe": ("src",),
+    "source": ("src", "srcset"),
+    "video": ("src", "poster"),
+    "audio": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+}
+
+
+class Page(HTMLParser):
+    """What the checks read from one built HTML page."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.code_blocks: list[str] = []
+        self.mermaid_blocks = 0
+        self.outputs = 0
+        self.external: list[str] = []
+        self._code_depth = 0
+        self._style_depth = 0
+        self._script_depth = 0
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        classes = (values.get("class") or "").split()
+        if tag == "pre" and "mermaid" in classes:
+            self.mermaid_blocks += 1
+        if "jp-OutputArea-output" in classes:
+            self.outputs += 1
+        if tag == "code":
+            if self._code_depth == 0:
+                self.code_blocks.append("")
+            self._code_depth += 1
+        if tag == "style":
+            self._style_depth += 1
+        for name in FETCHED.get(tag, ()):
+            for url in (values.get(name) or "").replace(",", " ").split():
+                if is_external(url):
+                    self.external.append(f"<{tag} {name}={values[name]!r}>")
+        if tag == "script":
+            self._script_depth += 1
+            # a script may take its URL from any attribute (mkdocs-jupyter's MathJax loader does)
+            for name, value in values.items():
+                if name != "src" and value and ABSOLUTE_URL.search(value):
+                    self.external.append(f"<script {name}={value!r}>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "code" and self._code_depth:
+            self._code_depth -= 1
+        if tag == "style" and self._style_depth:
+            self._style_depth -= 1
+        if tag == "script" and self._script_depth:
+            self._script_depth -= 1
+
+    def handle_data(self, data: str) -> None:
+        if self._code_depth:
+            self.code_blocks[-1] += data
+        if self._script_depth and ABSOLUTE_URL.search(data):
+            self.external.append(f"<script> with {ABSOLUTE_URL.search(data).group()!r}")  # type: ignore[union-attr]
+        if self._style_depth and ("url(http" in data or "url(//" in data or "@import" in data):
+            self.external.append(f"<style> with {data.strip()[:80]!r}")
+
+    @property
+    def code(self) -> str:
+        return "\n".join(self.code_blocks)
+
+
+def is_external(url: str) -> bool:
+    parts = urlsplit(url.strip())
+    return parts.scheme in ("http", "https") or (not parts.scheme and url.strip().startswith("//"))
+
+
+def read_page(site: Path, source: str) -> Page:
+    return Page(built_path(site, source).read_text(encoding="utf-8"))
+
+
+def definition_source(path: Path, qualified_name: str) -> tuple[str, int, int]:
+    """The dedented source of a function or method (``Class.method``) and its line range."""
+    node: ast.AST = ast.parse(path.read_text(encoding="utf-8"))
+    for name in qualified_name.split("."):
+        node = next(
+            child
+            for child in ast.iter_child_nodes(node)
+            if isinstance(child, ast.FunctionDef | ast.ClassDef) and child.name == name
+        )
+    assert isinstance(node, ast.FunctionDef | ast.ClassDef)
+    start = min([d.lineno for d in node.decorator_list] + [node.lineno])
+    lines = path.read_text(encoding="utf-8").splitlines()[start - 1 : node.end_lineno]
+    return textwrap.dedent("\n".join(lines)), start, node.end_lineno or start
+
+
+def test_nav_lists_the_home_quickstart_step_1_and_its_notebook():
+    assert NAV_PAGES[:2] == ["index.md", "quickstart.md"]
+    assert STEP_1 in NAV_PAGES
+    assert "notebooks/01_lambda.py" in NAV_PAGES
+
+
+@pytest.mark.parametrize("source", NAV_PAGES)
+def test_every_nav_page_is_built(site: Path, source: str):
+    page = built_path(site, source)
+    assert page.is_file(), f"{source} was not built to {page.relative_to(site)}"
+    assert "<article" in page.read_text(encoding="utf-8")
+
+
+def test_step_1_page_has_a_mermaid_diagram(site: Path):
+    assert read_page(site, STEP_1).mermaid_blocks >= 1
+
+
+def test_step_1_page_shows_app_py_as_it_is(site: Path):
+    # Given the Chalice app as it is on disk now
+    app_py = (ROOT / "demo/serverless/app.py").read_text(encoding="utf-8")
+    worker_line = next(line for line in app_py.splitlines() if "@app.on_sqs_message" in line)
+
+    # Then the step page shows that line, and the whole file
+    code = read_page(site, STEP_1).code
+    assert worker_line in code
+    assert app_py.strip() in code
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("demo/bank/ledger.py", "decide"),
+        ("demo/serverless/chalicelib/ledger_table.py", "DynamoDBLedger.commit"),
+    ],
+)
+def test_step_1_page_shows_the_whole_definition(site: Path, path: str, name: str):
+    # The page includes these by named section (--8<-- [start:name] in the file): this catches a
+    # section marker that no longer encloses the whole definition.
+    source, start, end = definition_source(ROOT / path, name)
+    assert source in read_page(site, STEP_1).code, (
+        f"docs/{STEP_1} no longer shows all of {name} (lines {start}-{end} of {path}): "
+        "move its --8<-- [start:...] / [end:...] markers"
+    )
+
+
+def test_notebook_page_shows_the_outputs_of_a_run(site: Path):
+    assert read_page(site, "notebooks/01_lambda.py").outputs > 0
+
+
+def test_no_page_loads_anything_from_outside_the_site(site: Path):
+    # Links (<a href>) to other sites are fine: the reader chooses to follow them.
+    offenders = []
+    for html in sorted(site.rglob("*.html")):
+        for found in Page(html.read_text(encoding="utf-8")).external:
+            offenders.append(f"{html.relative_to(site)}: {found}")
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_checker_sees_external_resources():
+    page = Page(
+        '<script src="https://cdn.example/x.js"></script>'
+        '<script data-config="{&quot;url&quot;: &quot;https://cdn.example/m.js&quot;}"></script>'
+        '<script>load("https://cdn.example/n.js")</script>'
+        '<link rel="stylesheet" href="//fonts.example/css">'
+        '<img src="http://example.org/a.png">'
+        '<a href="https://example.org/">a link is fine</a>'
+    )
+    assert len(page.external) == 5
