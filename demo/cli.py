@@ -82,11 +82,11 @@ def up(
                 f"{name} port {host}:{port} is in use ({error.strerror}). "
                 "Stop what uses it, or pick another port with --aws-port / --api-port."
             ) from None
-    from demo.localcloud import LocalCloud, PortInUse
+    started = time.perf_counter()
+    from demo.localcloud import LocalCloud, PortInUse  # moto: seconds to import, counted in "up in"
 
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    started = time.perf_counter()
     with console.status("Starting the local cloud (moto, the stack, the Chalice app)..."):
         try:
             cloud = LocalCloud(host=host, aws_port=aws_port, api_port=api_port).start()
@@ -250,9 +250,9 @@ def demo(
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the queues to drain.")] = 120.0,
 ) -> None:
     """The whole flow: local cloud up, a stream of notifications in, balances checked. Exit 0 if they match."""
-    from demo.localcloud import LocalCloud, PortInUse
-
     started = time.perf_counter()
+    from demo.localcloud import LocalCloud, PortInUse  # moto: seconds to import, counted in "up in"
+
     stream = processor.generate(count, seed=seed, wallets=wallets, duplicates=duplicates)
     with console.status("Starting the local cloud (moto, the stack, the Chalice app)..."):
         try:
