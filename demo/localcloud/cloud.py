@@ -28,6 +28,7 @@ from typing import Any, Self
 import httpx
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice
 
+from demo import settings
 from demo.localcloud.moto_server import MotoServer, preload_cloudformation
 from demo.localcloud.pollers import SqsPoller
 from demo.localcloud.session import REGION, ensure_free, local_session, queue_depths
@@ -35,8 +36,6 @@ from demo.localcloud.session import REGION, ensure_free, local_session, queue_de
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "serverless"
 TEMPLATE = PROJECT_DIR / "resources.yaml"
 STACK_NAME = "bank-local"
-DEFAULT_AWS_PORT = 4566
-DEFAULT_API_PORT = 8000
 
 # The local stage retries in seconds where AWS retries in minutes.
 LOCAL_PARAMETERS = {
@@ -89,9 +88,10 @@ class LocalCloud:
     def __init__(
         self,
         *,
-        host: str = "127.0.0.1",
-        aws_port: int = DEFAULT_AWS_PORT,
-        api_port: int = DEFAULT_API_PORT,
+        host: str = settings.HOST,
+        aws_port: int = settings.AWS_PORT,
+        api_port: int = settings.API_PORT,
+        client_url: str = settings.CLIENT_WEBHOOK_URL,
         stage: str = "local",
         parameters: dict[str, str] | None = None,
         poller_concurrency: int = 2,
@@ -101,7 +101,13 @@ class LocalCloud:
         self.aws_port = aws_port
         self.api_port = api_port
         self.stage = stage
-        self.parameters = {**LOCAL_PARAMETERS, "Stage": stage, **(parameters or {})}
+        self.client_url = client_url
+        self.parameters = {
+            **LOCAL_PARAMETERS,
+            "Stage": stage,
+            "ClientWebhookUrl": client_url,
+            **(parameters or {}),
+        }
         self.poller_concurrency = poller_concurrency
         self.signing_secret = signing_secret or secrets.token_hex(32)
         self.session = local_session()

@@ -10,6 +10,7 @@ Three handlers, each thin: parse the event, call the domain (demo.bank), answer.
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -44,7 +45,10 @@ def chalice_errors_as_json(event: Any, get_response: Callable[[Any], Response]) 
     response = get_response(event)
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
-        response.body = {"error": {"code": body["Code"], "message": body.get("Message", "")}}
+        code = re.sub(
+            r"(?<!^)(?=[A-Z])", "_", str(body["Code"])
+        ).lower()  # UnsupportedMediaType -> unsupported_media_type
+        response.body = {"error": {"code": code, "message": body.get("Message", "")}}
     return response
 
 

@@ -143,7 +143,7 @@ BAD_INPUT = [
         413,
         "payload_too_large",
     ),
-    ("wrong content type", encode(payin("w-1", 100)), "good", "text/plain", 415, "UnsupportedMediaType"),
+    ("wrong content type", encode(payin("w-1", 100)), "good", "text/plain", 415, "unsupported_media_type"),
 ]
 
 

@@ -1,24 +1,40 @@
-"""``bankdemo``: run the embedded local cloud, send notifications, read balances and queues."""
+"""``bankdemo``: run the embedded local cloud, send notifications, read balances and queues.
+
+Step 0's commands live in their own modules: ``bankdemo monolith ...`` and ``bankdemo client ...``.
+"""
 
 from __future__ import annotations
 
 import os
-import signal
-import threading
 import time
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from demo import processor
+from demo import processor, settings
+from demo.cli import fintech, monolith
+from demo.cli.common import (
+    ApiOption,
+    ApiPortOption,
+    AwsOption,
+    AwsPortOption,
+    ClientUrlOption,
+    CountOption,
+    DuplicatesOption,
+    HostOption,
+    SeedOption,
+    StageOption,
+    WalletsOption,
+    console,
+    ensure_ports_free,
+    err,
+    fail,
+    run_until_stopped,
+)
 from demo.client import BankApi, format_cents
-from demo.localcloud.session import ensure_free, local_session, queue_depths
-
-DEFAULT_API = "http://127.0.0.1:8000"
-DEFAULT_AWS = "http://127.0.0.1:4566"
+from demo.localcloud.session import local_session, queue_depths
 
 app = typer.Typer(
     help="The serverless bank demo: a PHP monolith's migration to AWS Lambda, retold with Chalice.",
@@ -26,31 +42,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_show_locals=False,
 )
-console = Console()
-err = Console(stderr=True)
-
-ApiOption = Annotated[str, typer.Option("--api", envvar="BANK_API_URL", help="Base URL of the bank's API.")]
-AwsOption = Annotated[
-    str, typer.Option("--aws-endpoint", envvar="AWS_ENDPOINT_URL", help="The local cloud's AWS endpoint.")
-]
-StageOption = Annotated[str, typer.Option("--stage", help="Stage whose signing secret is read from SSM.")]
-CountOption = Annotated[int, typer.Option(min=1, help="Deliveries to send, duplicates included.")]
-SeedOption = Annotated[int, typer.Option(help="Seed of the stream: the same seed, the same stream.")]
-WalletsOption = Annotated[int, typer.Option(min=1, help="Number of wallets.")]
-DuplicatesOption = Annotated[float, typer.Option(min=0, max=0.9, help="Share of repeated deliveries.")]
-AwsPortOption = Annotated[int, typer.Option(help="Port of the local AWS endpoint (0: any free port).")]
-ApiPortOption = Annotated[int, typer.Option(help="Port of the bank's HTTP API (0: any free port).")]
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
-
-
-def _local_clients(aws_endpoint: str) -> Any:
-    from demo.localcloud import local_session
-
-    return local_session()
+app.add_typer(monolith.app, name="monolith")
+app.add_typer(fintech.app, name="client")
 
 
 def _signing_secret(aws_endpoint: str, stage: str) -> str:
@@ -62,57 +55,38 @@ def _signing_secret(aws_endpoint: str, stage: str) -> str:
     try:
         return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
     except botocore.exceptions.EndpointConnectionError:
-        raise _fail(f"no local cloud answers at {aws_endpoint}: start it with `bankdemo up`") from None
+        raise fail(f"no local cloud answers at {aws_endpoint}: start it with `bankdemo up`") from None
     except botocore.exceptions.ClientError as error:
-        raise _fail(f"cannot read {name} from SSM at {aws_endpoint}: {error}") from None
+        raise fail(f"cannot read {name} from SSM at {aws_endpoint}: {error}") from None
 
 
 @app.command()
 def up(
-    aws_port: AwsPortOption = 4566,
-    api_port: ApiPortOption = 8000,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    aws_port: AwsPortOption = settings.AWS_PORT,
+    api_port: ApiPortOption = settings.API_PORT,
+    client_url: ClientUrlOption = settings.CLIENT_WEBHOOK_URL,
+    host: HostOption = settings.HOST,
 ) -> None:
     """Run the embedded local cloud and the bank on it, until Ctrl-C or SIGTERM."""
-    for name, port in (("AWS", aws_port), ("API", api_port)):
-        try:
-            ensure_free(host, port)  # checked before the seconds it takes to import moto
-        except OSError as error:
-            raise _fail(
-                f"{name} port {host}:{port} is in use ({error.strerror}). "
-                "Stop what uses it, or pick another port with --aws-port / --api-port."
-            ) from None
+    ensure_ports_free(host, {"AWS": aws_port, "API": api_port})  # before the seconds moto takes to import
     started = time.perf_counter()
     from demo.localcloud import LocalCloud, PortInUse  # moto: seconds to import, counted in "up in"
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with console.status("Starting the local cloud (moto, the stack, the Chalice app)..."):
         try:
-            cloud = LocalCloud(host=host, aws_port=aws_port, api_port=api_port).start()
+            cloud = LocalCloud(host=host, aws_port=aws_port, api_port=api_port, client_url=client_url).start()
         except PortInUse as error:
-            raise _fail(
-                f"{error}. Stop what uses it, or pick another port with --aws-port / --api-port."
-            ) from None
-    try:
-        console.print(f"[green]Local cloud up[/] in {time.perf_counter() - started:.1f} s")
-        console.print(f"  API           {cloud.api_url}")
-        console.print(f"  AWS endpoint  {cloud.aws_endpoint}")
-        console.print(f"  queues        {', '.join(sorted(cloud.queue_depths()))}")
-        console.print(f"  secret        SSM {cloud.signing_secret_parameter} (SecureString)")
-        console.print("\nIn another terminal:")
-        console.print(f"  export BANK_API_URL={cloud.api_url} AWS_ENDPOINT_URL={cloud.aws_endpoint}")
-        console.print("  bankdemo send --count 50 && bankdemo balance w-1 && bankdemo status")
-        console.print("\nCtrl-C to stop.", highlight=False)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
-    finally:
-        with console.status("Stopping..."):
-            cloud.stop()
-        console.print("Local cloud stopped.")
+            raise fail(f"{error}. Stop what uses it, or pick another port.") from None
+    console.print(f"[green]Local cloud up[/] in {time.perf_counter() - started:.1f} s")
+    console.print(f"  API           {cloud.api_url}")
+    console.print(f"  AWS endpoint  {cloud.aws_endpoint}")
+    console.print(f"  queues        {', '.join(sorted(cloud.queue_depths()))}")
+    console.print(f"  secret        SSM {cloud.signing_secret_parameter} (SecureString)")
+    console.print(f"  client        {cloud.client_url}")
+    console.print("\nIn another terminal:")
+    console.print(f"  export BANK_API_URL={cloud.api_url} AWS_ENDPOINT_URL={cloud.aws_endpoint}")
+    console.print("  bankdemo send --count 50 && bankdemo balance w-1 && bankdemo status")
+    run_until_stopped(cloud.stop, "Local cloud")
 
 
 def _send_stream(api: BankApi, stream: processor.Stream) -> tuple[int, list[str]]:
@@ -142,8 +116,8 @@ def send(
     wallets: WalletsOption = 4,
     duplicates: DuplicatesOption = 0.2,
     shuffle: Annotated[bool, typer.Option(help="Deliver out of order, as processors do.")] = True,
-    api: ApiOption = DEFAULT_API,
-    aws_endpoint: AwsOption = DEFAULT_AWS,
+    api: ApiOption = settings.API_URL,
+    aws_endpoint: AwsOption = settings.AWS_ENDPOINT,
     stage: StageOption = "local",
     secret: Annotated[
         str | None,
@@ -158,7 +132,7 @@ def send(
         with BankApi(api, secret) as client:
             accepted, rejected = _send_stream(client, stream)
     except Exception as error:
-        raise _fail(f"cannot send to {api}: {error}") from None
+        raise fail(f"cannot send to {api}: {error}") from None
     elapsed = time.perf_counter() - started
     console.print(
         f"{accepted} accepted, {len(rejected)} rejected in {elapsed:.1f} s "
@@ -171,15 +145,15 @@ def send(
 
 
 @app.command()
-def balance(wallet_id: str, api: ApiOption = DEFAULT_API) -> None:
+def balance(wallet_id: str, api: ApiOption = settings.API_URL) -> None:
     """Show one wallet's balance."""
     try:
         with BankApi(api) as client:
             found = client.balance(wallet_id)
     except Exception as error:
-        raise _fail(f"cannot read from {api}: {error}") from None
+        raise fail(f"cannot read from {api}: {error}") from None
     if found is None:
-        raise _fail(f"no wallet {wallet_id!r}", code=2)
+        raise fail(f"no wallet {wallet_id!r}", code=2)
     table = Table(title=f"Wallet {wallet_id} ({found['currency']})")
     for column in ("current_balance", "authorizations", "authorized_balance"):
         table.add_column(column.replace("_", " "), justify="right")
@@ -202,14 +176,14 @@ def queue_table(depths: dict[str, dict[str, int]]) -> Table:
 
 
 @app.command()
-def status(aws_endpoint: AwsOption = DEFAULT_AWS) -> None:
+def status(aws_endpoint: AwsOption = settings.AWS_ENDPOINT) -> None:
     """Show every queue of the bank and its dead-letter queue, with their depths."""
     import botocore.exceptions
 
     try:
         depths = queue_depths(local_session().client("sqs", endpoint_url=aws_endpoint))
     except botocore.exceptions.EndpointConnectionError:
-        raise _fail(f"no local cloud answers at {aws_endpoint}: start it with `bankdemo up`") from None
+        raise fail(f"no local cloud answers at {aws_endpoint}: start it with `bankdemo up`") from None
     console.print(queue_table(depths))
 
 
@@ -258,7 +232,7 @@ def demo(
         try:
             cloud = LocalCloud(aws_port=aws_port, api_port=api_port).start()
         except PortInUse as error:
-            raise _fail(str(error)) from None
+            raise fail(str(error)) from None
     with cloud:
         console.print(
             f"[green]Local cloud up[/] in {time.perf_counter() - started:.1f} s: API {cloud.api_url}"
@@ -274,7 +248,7 @@ def demo(
                 try:
                     depths = cloud.wait_until_drained(timeout=timeout)
                 except TimeoutError as error:
-                    raise _fail(str(error)) from None
+                    raise fail(str(error)) from None
             console.print(f"Queue drained {time.perf_counter() - sent_at:.1f} s after the first send.")
             actual = {w: api.balance(w) for w in stream.expected}
         console.print(queue_table(depths))
@@ -282,7 +256,7 @@ def demo(
         console.print(table)
     console.print(f"Total {time.perf_counter() - started:.1f} s.")
     if rejected or not all_match:
-        raise _fail(
+        raise fail(
             "balances do NOT match the stream" if not all_match else "some notifications were rejected"
         )
     console.print("[bold green]All balances match the stream[/]: duplicates and reordering changed nothing.")

@@ -1,0 +1,98 @@
+"""The monolith's HTTP side: Flask routes on the same contract as the serverless API.
+
+``POST /notifications`` verifies, validates, records the notification in the database (the
+inbox), publishes it to the broker and answers 202. Unlike the serverless ingress, it needs
+the database: when the database is down, the processor gets 503s.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from demo.bank import service
+from demo.bank.errors import BankError
+from demo.bank.notifications import Notification
+from demo.bank.signature import SIGNATURE_HEADER
+
+if TYPE_CHECKING:
+    from demo.monolith.app import Monolith
+
+
+class InboxThenBroker:
+    """The monolith's :class:`demo.bank.ports.NotificationQueue`: the inbox table, then the broker."""
+
+    def __init__(self, monolith: Monolith) -> None:
+        self.monolith = monolith
+
+    def enqueue(self, notification: Notification, body: str) -> None:
+        self.monolith.inbox.record(notification)
+        self.monolith.broker.publish(body)
+
+
+class StaticSecret:
+    def __init__(self, secret: str) -> None:
+        self._secret = secret
+
+    def signing_secrets(self) -> list[str]:
+        return [self._secret]
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name.replace(" ", "")).lower()
+
+
+def create_app(monolith: Monolith) -> Flask:
+    app = Flask("bank-monolith")
+    queue = InboxThenBroker(monolith)
+    secrets = StaticSecret(monolith.signing_secret)
+
+    @app.errorhandler(BankError)
+    def bank_error(error: BankError) -> tuple[Response, int]:
+        return jsonify(error.to_dict()), error.status
+
+    app.config["MAX_CONTENT_LENGTH"] = 1024 * 1024  # werkzeug stops reading there; we refuse at 64 KiB
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> tuple[Response, int]:
+        code = "payload_too_large" if error.code == 413 else _snake(error.name or "error")
+        return jsonify({"error": {"code": code, "message": error.description}}), error.code or 500
+
+    @app.post("/notifications")
+    def receive_notification() -> tuple[Response, int]:
+        if request.mimetype not in ("application/json", ""):
+            body = {
+                "code": "unsupported_media_type",
+                "message": f"Unsupported media type: {request.mimetype}",
+            }
+            return jsonify({"error": body}), 415
+        notification = service.receive(
+            request.get_data(cache=False),
+            request.headers.get(SIGNATURE_HEADER),
+            secrets=secrets,
+            queue=queue,
+            now=time.time(),
+        )
+        return jsonify({"notification_id": notification.notification_id, "status": "accepted"}), 202
+
+    @app.get("/wallets/<wallet_id>/balance")
+    def wallet_balance(wallet_id: str) -> dict[str, Any]:
+        return service.balance(monolith.ledger, wallet_id).to_dict()
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok", "stage": "monolith"}
+
+    @app.get("/_admin/status")
+    def status() -> dict[str, Any]:
+        return monolith.status()
+
+    @app.post("/_admin/faults/<fault>")
+    def fault(fault: str) -> dict[str, Any]:
+        return monolith.inject(fault)
+
+    return app

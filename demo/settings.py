@@ -1,0 +1,24 @@
+"""The demo's defaults in one place: ports, URLs, the local-only secrets.
+
+Every default port here can be changed on the command line; tests use free ports (port 0).
+"""
+
+from __future__ import annotations
+
+HOST = "127.0.0.1"
+
+AWS_PORT = 4566  # the local cloud's AWS endpoint (LocalStack's port)
+API_PORT = 8000  # the serverless bank's HTTP API
+MONOLITH_PORT = 8080  # the monolith's HTTP API
+CLIENT_WEBHOOK_PORT = 8010  # the fintech client's webhook receiver
+CLIENT_CONTROL_PORT = 8011  # the fintech client's control port (log, mode)
+
+AWS_ENDPOINT = f"http://{HOST}:{AWS_PORT}"
+API_URL = f"http://{HOST}:{API_PORT}"
+MONOLITH_URL = f"http://{HOST}:{MONOLITH_PORT}"
+CLIENT_WEBHOOK_URL = f"http://{HOST}:{CLIENT_WEBHOOK_PORT}/webhooks"
+CLIENT_CONTROL_URL = f"http://{HOST}:{CLIENT_CONTROL_PORT}"
+
+# The secret the bank signs its webhooks to the local fintech client with, when none is set in
+# CLIENT_WEBHOOK_SECRET. Local demo only: on AWS the secret lives in SSM (step 4).
+LOCAL_WEBHOOK_SECRET = "whsec-local-demo-only"  # noqa: S105
