@@ -45,7 +45,8 @@ def test_a_settlement_before_its_authorization_converges(cloud, api, wallet):
         payin(wallet, 5_000),
         authorization(wallet, "a-1", 1_250),
     ):
-        assert api.send(envelope).status_code == 202
+        response = api.send(envelope)
+        assert response.status_code == 202, response.text
     cloud.wait_until_drained()
     balance = api.balance(wallet)
     assert (balance["current_balance"], balance["authorizations"]) == (3_750, 0)
