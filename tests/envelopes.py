@@ -31,8 +31,8 @@ def authorization(wallet: str, auth: str, amount: int) -> dict[str, Any]:
         wallet_id=wallet,
         authorization_id=auth,
         amount=amount,
-        card=CARD,
-        merchant=MERCHANT,
+        card=dict(CARD),
+        merchant=dict(MERCHANT),
     )
 
 
