@@ -139,12 +139,13 @@ def generate(
     duplicates: float = 0.2,
     shuffle: bool = True,
     created_at: int = 1_764_412_800,
+    wallet_prefix: str = "w-",
 ) -> Stream:
     """A stream of ``count`` deliveries, about ``duplicates`` of them repeats of earlier ones."""
     if count < 1 or wallets < 1 or not 0 <= duplicates < 1:
         raise ValueError("count and wallets must be positive, duplicates in [0, 1)")
     rng = random.Random(seed)
-    wallet_ids = [f"w-{i + 1}" for i in range(wallets)]
+    wallet_ids = [f"{wallet_prefix}{i + 1}" for i in range(wallets)]
     distinct = max(1, round(count * (1 - duplicates)))
     story = _Story(rng, wallet_ids, created_at)
     for wallet in wallet_ids[:distinct]:

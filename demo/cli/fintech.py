@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.table import Table
 
@@ -19,7 +18,7 @@ from demo.cli.common import (
     run_until_stopped,
 )
 from demo.client import format_cents
-from demo.fintech import FintechClient, Mode
+from demo.fintech import Mode
 
 app = typer.Typer(
     help="The fintech client: receives, verifies and deduplicates the bank's webhooks.", no_args_is_help=True
@@ -42,6 +41,8 @@ def up(
     host: HostOption = settings.HOST,
 ) -> None:
     """Run the fintech client until Ctrl-C or SIGTERM."""
+    from demo.fintech import FintechClient
+
     ensure_ports_free(host, {"webhook": port, "control": control_port})
     client = FintechClient(host=host, port=port, control_port=control_port, secret=secret).start()
     console.print(f"[green]Fintech client up[/]: webhooks at {client.webhook_url}")
@@ -52,6 +53,8 @@ def up(
 
 
 def _control(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    import httpx
+
     try:
         response = httpx.request(method, f"{url.rstrip('/')}/{path}", json=body, timeout=10)
     except httpx.HTTPError as error:

@@ -7,7 +7,6 @@ import secrets
 from pathlib import Path
 from typing import Annotated, Any
 
-import httpx
 import typer
 from rich.table import Table
 
@@ -21,7 +20,7 @@ from demo.cli.common import (
     fail,
     run_until_stopped,
 )
-from demo.monolith.app import FAULTS
+from demo.monolith.faults import FAULTS
 
 app = typer.Typer(
     help="Step 0: the monolith (Flask + broker + SQLite), and its faults on cue.", no_args_is_help=True
@@ -82,6 +81,8 @@ def up(
 
 
 def _admin(url: str, method: str, path: str) -> dict[str, Any]:
+    import httpx
+
     try:
         response = httpx.request(method, f"{url.rstrip('/')}/_admin/{path}", timeout=150)
     except httpx.HTTPError as error:

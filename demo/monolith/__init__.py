@@ -8,6 +8,14 @@ client synchronously. Its weaknesses are real and can be shown on cue (``Monolit
         monolith.url
 """
 
-from demo.monolith.app import Monolith
+from typing import Any
 
 __all__ = ["Monolith"]
+
+
+def __getattr__(name: str) -> Any:  # Flask and kombu load on first use, not on `bankdemo --help`
+    if name == "Monolith":
+        from demo.monolith.app import Monolith
+
+        return Monolith
+    raise AttributeError(name)

@@ -15,6 +15,7 @@ from demo.bank.errors import BankError
 from demo.localcloud.session import ensure_free
 from demo.monolith.broker import Broker
 from demo.monolith.database import Database, Inbox, SqliteLedger
+from demo.monolith.faults import FAULTS
 from demo.monolith.web import create_app
 from demo.monolith.worker import WebhookSender, Worker
 from demo.settings import CLIENT_WEBHOOK_URL, HOST, LOCAL_WEBHOOK_SECRET, MONOLITH_PORT
@@ -30,9 +31,6 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass
-
-
-FAULTS = ("database-down", "database-up", "broker-restart", "worker-stop", "worker-start")
 
 
 class Monolith:

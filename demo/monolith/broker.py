@@ -102,6 +102,11 @@ class Broker:
             channel = conn.channel()
             return self.queue(channel).queue_declare().message_count
 
+    def purge(self) -> int:
+        """Drop what is queued (a clean start); returns how many messages were dropped."""
+        with Connection(self.url, connect_timeout=5) as conn:
+            return self.queue(conn.channel()).purge() or 0
+
     def restart(self) -> int:
         """Restart the broker, as an operator would. Returns how many queued messages were lost."""
         lost = self.depth()

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from demo.monolith.app import Monolith
 
 
+# --8<-- [start:enqueue]
 class InboxThenBroker:
     """The monolith's :class:`demo.bank.ports.NotificationQueue`: the inbox table, then the broker."""
 
@@ -32,6 +33,7 @@ class InboxThenBroker:
     def enqueue(self, notification: Notification, body: str) -> None:
         self.monolith.inbox.record(notification)
         self.monolith.broker.publish(body)
+        # --8<-- [end:enqueue]
 
 
 class StaticSecret:
@@ -62,6 +64,7 @@ def create_app(monolith: Monolith) -> Flask:
         code = "payload_too_large" if error.code == 413 else _snake(error.name or "error")
         return jsonify({"error": {"code": code, "message": error.description}}), error.code or 500
 
+    # --8<-- [start:ingress]
     @app.post("/notifications")
     def receive_notification() -> tuple[Response, int]:
         if request.mimetype not in ("application/json", ""):
@@ -78,6 +81,7 @@ def create_app(monolith: Monolith) -> Flask:
             now=time.time(),
         )
         return jsonify({"notification_id": notification.notification_id, "status": "accepted"}), 202
+        # --8<-- [end:ingress]
 
     @app.get("/wallets/<wallet_id>/balance")
     def wallet_balance(wallet_id: str) -> dict[str, Any]:

@@ -95,6 +95,7 @@ class Worker:
         finally:
             self._running.clear()
 
+    # --8<-- [start:handle]
     def handle(self, body: str, message: Any) -> None:
         """One message: apply it, notify the client, acknowledge."""
         try:
@@ -131,3 +132,4 @@ class Worker:
             else:
                 self.stats.webhooks_failed += 1
                 log.warning("webhook %s to the client failed and is lost", webhook["webhook_id"])
+        # --8<-- [end:handle]

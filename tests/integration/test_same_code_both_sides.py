@@ -1,0 +1,32 @@
+"""The talk's point: the same domain code, before and after, gives the same balances."""
+
+from __future__ import annotations
+
+import uuid
+
+from monolith_helpers import wait_until_drained
+
+from demo.client import BankApi
+from demo.fintech import FintechClient
+from demo.monolith import Monolith
+from demo.processor import generate
+
+
+def test_one_seeded_stream_gives_identical_balances_on_the_monolith_and_on_lambda(cloud, tmp_path):
+    stream = generate(120, seed=2026, wallets=5, wallet_prefix=f"same-{uuid.uuid4().hex[:8]}-")
+    balances = {}
+    with (
+        FintechClient(port=0, control_port=0) as client,
+        Monolith(port=0, client_url=client.webhook_url, db_path=tmp_path / "bank.sqlite3") as monolith,
+        BankApi(monolith.url, monolith.signing_secret) as api,
+    ):
+        assert {api.send(e).status_code for e in stream.deliveries} == {202}
+        wait_until_drained(monolith)
+        balances["monolith"] = {w: api.balance(w) for w in stream.expected}
+    with BankApi(cloud.api_url, cloud.signing_secret) as api:
+        assert {api.send(e).status_code for e in stream.deliveries} == {202}
+        cloud.wait_until_drained()
+        balances["serverless"] = {w: api.balance(w) for w in stream.expected}
+    assert balances["monolith"] == balances["serverless"]
+    for wallet_id, expected in stream.expected.items():
+        assert balances["serverless"][wallet_id]["authorized_balance"] == expected.authorized_balance
