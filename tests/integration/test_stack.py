@@ -68,3 +68,11 @@ def test_the_ledger_table_is_keyed_for_the_single_table_layout(cloud):
     table = cloud.client("dynamodb").describe_table(TableName=cloud.outputs["LedgerTableName"])["Table"]
     assert {k["AttributeName"]: k["KeyType"] for k in table["KeySchema"]} == {"pk": "HASH", "sk": "RANGE"}
     assert table["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+
+
+def test_the_client_url_is_stage_configuration_in_ssm(cloud):
+    from chalicelib.bootstrap import container
+
+    name = container().settings.client_webhook_url_parameter
+    assert name == "/bank/local/client-webhook-url"
+    assert cloud.client("ssm").get_parameter(Name=name)["Parameter"]["Value"] == cloud.client_url

@@ -26,6 +26,7 @@ class Settings:
     stage: str
     ledger_table: str
     signing_secret_parameter: str
+    client_webhook_url_parameter: str = ""
     notifications_queue: str = NOTIFICATIONS_QUEUE
     region: str | None = None
     endpoint_url: str | None = None
@@ -39,6 +40,9 @@ class Settings:
             ledger_table=env.get("LEDGER_TABLE", f"bank-ledger-{stage}"),
             signing_secret_parameter=env.get(
                 "SIGNING_SECRET_PARAMETER", f"/bank/{stage}/processor-signing-secret"
+            ),
+            client_webhook_url_parameter=env.get(
+                "CLIENT_WEBHOOK_URL_PARAMETER", f"/bank/{stage}/client-webhook-url"
             ),
             notifications_queue=env.get("NOTIFICATIONS_QUEUE", NOTIFICATIONS_QUEUE),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
