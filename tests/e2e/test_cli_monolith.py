@@ -7,28 +7,14 @@ import signal
 import subprocess
 import time
 
-import httpx
 import pytest
-from test_cli import BANKDEMO, ENV, bankdemo, free_port
+from test_cli import BANKDEMO, ENV, bankdemo, free_port, wait_for
 
 
 def start(*args: str, env: dict[str, str]) -> subprocess.Popen:
     return subprocess.Popen(
         [*BANKDEMO, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )
-
-
-def wait_for(url: str, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"exited early: {process.stdout.read()}")
-        try:
-            httpx.get(url, timeout=1)
-            return
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,8 @@ import time
 
 import pytest
 from envelopes import authorization, payin, settlement
-from monolith_helpers import poll_until, wait_until_drained
+from monolith_helpers import wait_until_drained
+from polling import poll_until
 
 from demo.bank.notifications import MAX_BODY_BYTES
 from demo.bank.signature import sign

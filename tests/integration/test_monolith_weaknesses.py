@@ -9,7 +9,8 @@ import os
 import time
 
 import pytest
-from monolith_helpers import poll_until, wait_until_drained
+from monolith_helpers import wait_until_drained
+from polling import poll_until
 
 from demo.client import BankApi
 from demo.fintech import FintechClient, Mode

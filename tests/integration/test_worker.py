@@ -8,27 +8,16 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
 from envelopes import authorization, payin, reversal, settlement
+from polling import poll_until
 
 from demo.bank import service
 from demo.bank.ledger import decide
 from demo.bank.notifications import parse
 from demo.bank.ports import ConcurrentUpdate
 from demo.localcloud.cloud import LOCAL_PARAMETERS
-
-
-def poll_until(predicate, timeout=30.0, interval=0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 @pytest.fixture

@@ -67,37 +67,25 @@ def test_a_fully_successful_batch_reports_no_failure(app_module):
     }
 
 
-def test_the_ingress_enqueues_the_verified_body(app_module):
+def post(app_module, body, secret):
+    """POST through Chalice's test client, signed with ``secret``."""
     from chalice.test import Client
 
-    body = json.dumps(payin("w-1", 100)).encode()
+    headers = {"Content-Type": "application/json", "Bank-Signature": sign(secret, body, int(time.time()))}
     with Client(app_module.app) as client:
-        response = client.http.post(
-            "/notifications",
-            body=body,
-            headers={
-                "Content-Type": "application/json",
-                "Bank-Signature": sign("test-secret", body, int(time.time())),
-            },
-        )
+        return client.http.post("/notifications", body=body, headers=headers)
+
+
+def test_the_ingress_enqueues_the_verified_body(app_module):
+    body = json.dumps(payin("w-1", 100)).encode()
+    response = post(app_module, body, "test-secret")
     assert response.status_code == 202
     [(notification, raw)] = app_module.fake.queue.items
     assert raw == body.decode() and notification.amount == 100
 
 
 def test_the_ingress_enqueues_nothing_on_a_bad_signature(app_module):
-    from chalice.test import Client
-
-    body = json.dumps(payin("w-1", 100)).encode()
-    with Client(app_module.app) as client:
-        response = client.http.post(
-            "/notifications",
-            body=body,
-            headers={
-                "Content-Type": "application/json",
-                "Bank-Signature": sign("wrong", body, int(time.time())),
-            },
-        )
+    response = post(app_module, json.dumps(payin("w-1", 100)).encode(), "wrong")
     assert response.status_code == 401
     assert json.loads(response.body)["error"]["code"] == "invalid_signature"
     assert app_module.fake.queue.items == []
