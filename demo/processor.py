@@ -84,7 +84,6 @@ class _Story:
         self.cards = {w: (luhn_pan(rng), rng.choice(HOLDERS)) for w in wallets}
         self.open: dict[str, list[tuple[str, int]]] = {w: [] for w in wallets}
         self.events: list[dict[str, Any]] = []
-        self._auth_counter = 0
 
     def emit(self, webhook: str, payload: dict[str, Any], obj: str) -> None:
         self.created_at += 1
@@ -100,8 +99,8 @@ class _Story:
         self.emit(n.CARD_REFUND, {"wallet_id": wallet, "amount": amount}, "cardtransaction")
 
     def authorize(self, wallet: str) -> None:
-        self._auth_counter += 1
-        auth_id = f"auth-{wallet}-{self._auth_counter:04d}"
+        # from the seeded generator: the same seed gives the same ids, two seeds do not collide
+        auth_id = f"auth-{self.rng.getrandbits(48):012x}"
         amount = self.rng.randrange(200, 20_000)
         pan, holder = self.cards[wallet]
         name, mcc = self.rng.choice(MERCHANTS)

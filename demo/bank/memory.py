@@ -1,4 +1,5 @@
-"""In-memory adapters of the ports: fast twins of the real ones, for tests and notebooks."""
+"""In-memory adapters of the ports: fast twins of the real ones for tests and notebooks, and the
+monolith's fixed signing secret (it comes from its environment, as a monolith's config would)."""
 
 from __future__ import annotations
 

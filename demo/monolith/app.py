@@ -102,6 +102,7 @@ class Monolith:
             "database": "down" if self.database.down else "up",
             "broker": self.broker.display_url,
             "worker": "running" if self.worker.running else "stopped",
+            "worker_busy": self.worker.busy,
             "worker_stats": asdict(self.worker.stats),
             "broker_restarts": self.broker.restarts,
             "client_url": self.client_url,

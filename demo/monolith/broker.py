@@ -108,7 +108,11 @@ class Broker:
             return self.queue(conn.channel()).purge() or 0
 
     def restart(self) -> int:
-        """Restart the broker, as an operator would. Returns how many queued messages were lost."""
+        """Restart the broker, as an operator would. Returns how many queued messages were lost.
+
+        RabbitMQ: ``rabbitmqctl stop_app`` then ``start_app`` on the node rabbitmqctl reaches
+        (``RABBITMQ_NODENAME``, as .ci/run exports it): the whole node, for all its users.
+        """
         lost = self.depth()
         if self.embedded:
             with Connection(self.url) as conn:

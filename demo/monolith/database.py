@@ -162,12 +162,26 @@ class Inbox:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def record(self, notification: Notification) -> None:
+    @contextmanager
+    def recording(self, notification: Notification) -> Iterator[None]:
+        """Record ``notification`` if, and only if, the block (the publish) succeeds.
+
+        The row and the publish are not atomic (no transaction spans SQLite and a broker): if the
+        commit fails after the publish, the processor gets an error, resends, and the worker
+        deduplicates.
+        """
         with self.db.connect() as conn:
-            conn.execute(
-                "INSERT INTO inbox (notification_id, wallet_id, webhook, received_at) VALUES (?, ?, ?, ?)",
-                (notification.notification_id, notification.wallet_id, notification.webhook, time.time()),
-            )
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(
+                    "INSERT INTO inbox (notification_id, wallet_id, webhook, received_at) VALUES (?, ?, ?, ?)",
+                    (notification.notification_id, notification.wallet_id, notification.webhook, time.time()),
+                )
+                yield
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
 
     def pending_by_wallet(self) -> dict[str, int]:
         """Distinct notifications accepted but not applied yet, per wallet: the backlog."""

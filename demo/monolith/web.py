@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from demo.bank import service
 from demo.bank.errors import BankError
+from demo.bank.memory import StaticSecrets
 from demo.bank.notifications import Notification
 from demo.bank.signature import SIGNATURE_HEADER
 
@@ -31,17 +32,9 @@ class InboxThenBroker:
         self.monolith = monolith
 
     def enqueue(self, notification: Notification, body: str) -> None:
-        self.monolith.inbox.record(notification)
-        self.monolith.broker.publish(body)
+        with self.monolith.inbox.recording(notification):  # no row if the publish fails
+            self.monolith.broker.publish(body)
         # --8<-- [end:enqueue]
-
-
-class StaticSecret:
-    def __init__(self, secret: str) -> None:
-        self._secret = secret
-
-    def signing_secrets(self) -> list[str]:
-        return [self._secret]
 
 
 def _snake(name: str) -> str:
@@ -51,7 +44,7 @@ def _snake(name: str) -> str:
 def create_app(monolith: Monolith) -> Flask:
     app = Flask("bank-monolith")
     queue = InboxThenBroker(monolith)
-    secrets = StaticSecret(monolith.signing_secret)
+    secrets = StaticSecrets(monolith.signing_secret)
 
     @app.errorhandler(BankError)
     def bank_error(error: BankError) -> tuple[Response, int]:

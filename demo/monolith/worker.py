@@ -67,11 +67,17 @@ class Worker:
         self.stats = WorkerStats()
         self._stop = threading.Event()
         self._running = threading.Event()
+        self._in_hand = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
     def running(self) -> bool:
         return self._running.is_set()
+
+    @property
+    def busy(self) -> bool:
+        """Whether a message is in hand (received, not yet acknowledged)."""
+        return self._in_hand.is_set()
 
     def start(self) -> None:
         """Start consuming (a stopped worker leaves messages in the broker)."""
@@ -86,6 +92,8 @@ class Worker:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=30)
+            if self._thread.is_alive():
+                raise RuntimeError("the worker did not stop within 30 s")
             self._thread = None
 
     def _run(self) -> None:
@@ -98,6 +106,13 @@ class Worker:
     # --8<-- [start:handle]
     def handle(self, body: str, message: Any) -> None:
         """One message: apply it, notify the client, acknowledge."""
+        self._in_hand.set()
+        try:
+            self._handle(body, message)
+        finally:
+            self._in_hand.clear()
+
+    def _handle(self, body: str, message: Any) -> None:
         try:
             notification = notifications.parse(body.encode("utf-8"))
             outcome = service.apply(self.ledger, notification)

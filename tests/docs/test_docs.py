@@ -17,6 +17,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ABSOLUTE_URL = re.compile(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[/:]")
+STEP_0 = "steps/00-monolith.md"
 STEP_1 = "steps/01-lambda.md"
 
 
@@ -165,10 +166,11 @@ def definition_source(path: Path, qualified_name: str) -> tuple[str, int, int]:
     return textwrap.dedent("\n".join(lines)), start, node.end_lineno or start
 
 
-def test_nav_lists_the_home_quickstart_step_1_and_its_notebook():
+def test_nav_lists_the_home_quickstart_then_each_step_and_its_notebook_in_order():
     assert NAV_PAGES[:2] == ["index.md", "quickstart.md"]
-    assert STEP_1 in NAV_PAGES
-    assert "notebooks/01_lambda.py" in NAV_PAGES
+    steps = [STEP_0, "notebooks/00_monolith.py", STEP_1, "notebooks/01_lambda.py"]
+    assert all(page in NAV_PAGES for page in steps)
+    assert sorted(steps, key=NAV_PAGES.index) == steps, "step 0 and its notebook come before step 1"
 
 
 @pytest.mark.parametrize("source", NAV_PAGES)
@@ -178,8 +180,9 @@ def test_every_nav_page_is_built(site: Path, source: str):
     assert "<article" in page.read_text(encoding="utf-8")
 
 
-def test_step_1_page_has_a_mermaid_diagram(site: Path):
-    assert read_page(site, STEP_1).mermaid_blocks >= 1
+@pytest.mark.parametrize("source", [STEP_0, STEP_1])
+def test_step_page_has_a_mermaid_diagram(site: Path, source: str):
+    assert read_page(site, source).mermaid_blocks >= 1
 
 
 def test_step_1_page_shows_app_py_as_it_is(site: Path):
@@ -210,8 +213,29 @@ def test_step_1_page_shows_the_whole_definition(site: Path, path: str, name: str
     )
 
 
-def test_notebook_page_shows_the_outputs_of_a_run(site: Path):
-    assert read_page(site, "notebooks/01_lambda.py").outputs > 0
+@pytest.mark.parametrize(
+    ("path", "name", "page"),
+    [
+        ("demo/monolith/worker.py", "Worker.handle", STEP_0),
+        ("demo/monolith/worker.py", "Worker._notify", STEP_0),
+        ("demo/monolith/web.py", "InboxThenBroker", STEP_0),
+        ("demo/monolith/web.py", "create_app.receive_notification", STEP_0),
+    ],
+)
+def test_step_0_page_shows_the_monoliths_code_as_it_is(site: Path, path: str, name: str, page: str):
+    # Given the monolith's worker and ingress as they are on disk now (read at test time)
+    source, start, end = definition_source(ROOT / path, name)
+
+    # Then the page shows each definition whole: its --8<-- section markers still enclose it
+    assert source in read_page(site, page).code, (
+        f"docs/{page} no longer shows all of {name} (lines {start}-{end} of {path}): "
+        "move its --8<-- [start:...] / [end:...] markers"
+    )
+
+
+@pytest.mark.parametrize("source", ["notebooks/00_monolith.py", "notebooks/01_lambda.py"])
+def test_notebook_page_shows_the_outputs_of_a_run(site: Path, source: str):
+    assert read_page(site, source).outputs > 0
 
 
 def test_no_page_loads_anything_from_outside_the_site(site: Path):

@@ -7,7 +7,7 @@ from polling import poll_until
 
 def drained(monolith) -> bool:
     status = monolith.status()
-    return status["queue_depth"] == 0 and not status["pending_by_wallet"]
+    return status["queue_depth"] == 0 and not status["worker_busy"] and not status["pending_by_wallet"]
 
 
 def wait_until_drained(monolith, timeout: float = 60.0) -> None:
