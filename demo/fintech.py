@@ -151,7 +151,7 @@ class FintechClient:
             self._control = None
 
     def __enter__(self) -> Self:
-        return self.start()
+        return self if self._control is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

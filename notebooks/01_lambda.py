@@ -27,9 +27,12 @@
 # worker the way Lambda's SQS event source mapping does.
 
 # %%
+from demo.fintech import FintechClient
 from demo.localcloud import LocalCloud
 
-cloud = LocalCloud(aws_port=0, api_port=0)  # port 0: any free port
+# The fintech client receives the bank's webhooks (step 2); here it only needs to be listening.
+client = FintechClient(port=0, control_port=0).start()
+cloud = LocalCloud(aws_port=0, api_port=0, client_url=client.webhook_url)  # port 0: any free port
 cloud.start()
 print("bank API:    ", cloud.api_url)
 print("AWS endpoint:", cloud.aws_endpoint)
@@ -243,7 +246,7 @@ api.balance(WALLET)
 # The worker handles each SQS record on its own and returns the ids of the records that failed
 # as `batchItemFailures`. The others are deleted from the queue; the failed ones become visible
 # again and are retried, and after a few receives the queue moves them to its dead-letter queue.
-# Nothing failed here: both queues are empty.
+# Nothing failed here: every queue and dead-letter queue is empty.
 
 # %%
 cloud.queue_depths()
@@ -289,8 +292,9 @@ assert reported == expected, "the bank's balances differ"
 print("All", len(expected), "wallets match.")
 
 # %% [markdown]
-# Done: stop the HTTP client and the local cloud (moto, the API server and the pollers).
+# Done: stop the HTTP client, the local cloud (moto, the API server and the pollers) and the fintech client.
 
 # %%
 api.close()
 cloud.stop()
+client.stop()

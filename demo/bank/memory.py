@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 
+from demo.bank.events import DomainEvent
 from demo.bank.ledger import Authorization, Balance, LedgerEntry
 from demo.bank.notifications import Notification
 from demo.bank.ports import ConcurrentUpdate
@@ -67,3 +68,13 @@ class StaticSecrets:
 
     def signing_secrets(self) -> list[str]:
         return list(self._secrets)
+
+
+class InMemoryPublisher:
+    """A :class:`~demo.bank.ports.EventPublisher` that keeps what it was given."""
+
+    def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+
+    def publish(self, events: list[DomainEvent]) -> None:
+        self.events.extend(events)

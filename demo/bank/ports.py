@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from demo.bank.events import DomainEvent
 from demo.bank.ledger import Authorization, Balance, LedgerEntry
 from demo.bank.notifications import Notification
 
@@ -42,4 +43,10 @@ class NotificationQueue(Protocol):
 class SecretSource(Protocol):
     def signing_secrets(self) -> list[str]:
         """The secrets a valid processor signature may use (current first)."""
+        ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, events: list[DomainEvent]) -> None:
+        """Publish ``events`` (all or raise): consumers deduplicate by ``event_id``."""
         ...

@@ -10,9 +10,10 @@ from enum import StrEnum
 
 from demo.bank import notifications, signature
 from demo.bank.errors import InvalidWalletId, WalletNotFound
+from demo.bank.events import events_for
 from demo.bank.ledger import Balance, decide
 from demo.bank.notifications import Notification
-from demo.bank.ports import ConcurrentUpdate, LedgerStore, NotificationQueue, SecretSource
+from demo.bank.ports import ConcurrentUpdate, EventPublisher, LedgerStore, NotificationQueue, SecretSource
 
 
 class Outcome(StrEnum):
@@ -52,6 +53,23 @@ def apply(store: LedgerStore, notification: Notification, max_attempts: int = 8)
             continue
         return Outcome.APPLIED if applied else Outcome.DUPLICATE
     raise ConcurrentUpdate(f"gave up on {notification.notification_id} after {max_attempts} attempts")
+
+
+def apply_and_publish(
+    store: LedgerStore, publisher: EventPublisher, notification: Notification, now: int
+) -> Outcome:
+    """Worker (step 2): apply, then publish the notification's events, duplicate or not.
+
+    Publishing after the commit leaves a gap: a crash between the two would lose the events.
+    Publishing again on every redelivery, with event ids derived from the notification, closes
+    it: the redelivery that SQS makes after the crash publishes them, and consumers deduplicate.
+    """
+    outcome = apply(store, notification)
+    balance = store.balance(notification.wallet_id)
+    if balance is None:  # cannot happen after a commit; a store that lost the wallet is broken
+        raise RuntimeError(f"wallet {notification.wallet_id} missing after its commit")
+    publisher.publish(events_for(notification, balance, now))
+    return outcome
 
 
 def balance(store: LedgerStore, wallet_id: str) -> Balance:

@@ -1,71 +1,36 @@
 """What the bank tells its fintech client: ``cardtransaction.update`` and ``balance.update`` webhooks.
 
-Each webhook id is derived from the notification that caused it (UUID 5), so that sending the
-same webhook twice, after a retry or a redelivery, gives the client the same id to deduplicate.
-The envelope has the same shape as the processor's, and is signed with the same scheme.
+A webhook is a domain event in the client's words. Its ``webhook_id`` is the event id, stable
+across retries and redeliveries, so that the client can deduplicate. The envelope has the same
+shape as the processor's, and is signed with the same scheme.
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
+from demo.bank.events import BALANCE_UPDATED, CARD_TRANSACTION_UPDATED, DomainEvent, events_for
 from demo.bank.ledger import Balance
-from demo.bank.notifications import PAYIN_RECEIVED, Notification
+from demo.bank.notifications import Notification
 
 CARDTRANSACTION_UPDATE = "cardtransaction.update"
 BALANCE_UPDATE = "balance.update"
 
-_NAMESPACE = uuid.UUID("6f1d8a52-3c1e-4e4b-9a57-2f0f4a8b9c10")  # this bank's webhook ids
-
-_STATUS = {
-    "card.authorization": "authorized",
-    "card.settlement": "settled",
-    "card.reversal": "reversed",
-    "card.refund": "refunded",
-}
+WEBHOOK_FOR_EVENT = {CARD_TRANSACTION_UPDATED: CARDTRANSACTION_UPDATE, BALANCE_UPDATED: BALANCE_UPDATE}
 
 
-def webhook_id(notification_id: str, webhook: str) -> str:
-    """The stable id of the ``webhook`` caused by ``notification_id``."""
-    return str(uuid.uuid5(_NAMESPACE, f"{notification_id}/{webhook}"))
-
-
-def _envelope(
-    webhook: str,
-    notification: Notification,
-    created_at: int,
-    obj: str,
-    object_id: str,
-    payload: dict[str, Any],
-) -> dict[str, Any]:
+def webhook_for(event: DomainEvent) -> dict[str, Any]:
+    """The client webhook that tells ``event``."""
     return {
-        "webhook": webhook,
-        "webhook_id": webhook_id(notification.notification_id, webhook),
-        "webhook_created_at": created_at,
-        "object": obj,
-        "object_id": object_id,
-        "object_payload": payload,
+        "webhook": WEBHOOK_FOR_EVENT[event.type],
+        "webhook_id": event.event_id,
+        "webhook_created_at": event.occurred_at,
+        "object": event.object,
+        "object_id": event.object_id,
+        "object_payload": event.payload,
     }
 
 
 def client_webhooks(notification: Notification, balance: Balance, created_at: int) -> list[dict[str, Any]]:
-    """The webhooks an applied notification sends to the client: the card transaction (for card
-    notifications), then the wallet's balance after it."""
-    n = notification
-    webhooks = []
-    if n.webhook != PAYIN_RECEIVED:
-        payload = {
-            "wallet_id": n.wallet_id,
-            "authorization_id": n.authorization_id,
-            "status": _STATUS[n.webhook],
-            "amount": n.amount,
-            "currency": balance.currency,
-        }
-        if n.merchant is not None:
-            payload["merchant"] = {"name": n.merchant.name, "mcc": n.merchant.mcc}
-        webhooks.append(
-            _envelope(CARDTRANSACTION_UPDATE, n, created_at, "cardtransaction", n.object_id, payload)
-        )
-    webhooks.append(_envelope(BALANCE_UPDATE, n, created_at, "wallet", n.wallet_id, balance.to_dict()))
-    return webhooks
+    """The webhooks an applied notification sends to the client (the monolith sends them inline)."""
+    return [webhook_for(event) for event in events_for(notification, balance, created_at)]

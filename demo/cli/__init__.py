@@ -34,7 +34,9 @@ from demo.cli.common import (
     run_until_stopped,
 )
 from demo.client import BankApi, format_cents
-from demo.localcloud.session import local_session, queue_depths
+from demo.localcloud.session import chalicelib, local_session
+from demo.queues import queue_depths
+from demo.queues import redrive as redrive_queue
 
 app = typer.Typer(
     help="The serverless bank demo: a PHP monolith's migration to AWS Lambda, retold with Chalice.",
@@ -175,16 +177,88 @@ def queue_table(depths: dict[str, dict[str, int]]) -> Table:
     return table
 
 
+def chalicelib_module(name: str) -> Any:
+    """A module of the Lambda side's adapters (``chalicelib.<name>``)."""
+    import importlib
+
+    chalicelib()
+    return importlib.import_module(f"chalicelib.{name}")
+
+
+def _aws(aws_endpoint: str, service: str) -> Any:
+    return local_session().client(service, endpoint_url=aws_endpoint)
+
+
+def _unreachable(aws_endpoint: str) -> typer.Exit:
+    return fail(f"no local cloud answers at {aws_endpoint}: start it with `bankdemo up`")
+
+
 @app.command()
-def status(aws_endpoint: AwsOption = settings.AWS_ENDPOINT) -> None:
-    """Show every queue of the bank and its dead-letter queue, with their depths."""
+def status(aws_endpoint: AwsOption = settings.AWS_ENDPOINT, stage: StageOption = "local") -> None:
+    """Show every queue of the bank with its dead-letter queue, and the events and webhooks counted."""
     import botocore.exceptions
 
     try:
-        depths = queue_depths(local_session().client("sqs", endpoint_url=aws_endpoint))
+        depths = queue_depths(_aws(aws_endpoint, "sqs"))
+        counters = (
+            chalicelib_module("audit").Counters(_aws(aws_endpoint, "dynamodb"), f"bank-ledger-{stage}").read()
+        )
     except botocore.exceptions.EndpointConnectionError:
-        raise fail(f"no local cloud answers at {aws_endpoint}: start it with `bankdemo up`") from None
+        raise _unreachable(aws_endpoint) from None
     console.print(queue_table(depths))
+    console.print(
+        f"events published: {counters.get('events_published', 0)}, "
+        f"webhooks delivered: {counters.get('webhooks_delivered', 0)}"
+    )
+
+
+@app.command()
+def redrive(
+    queue: Annotated[
+        str | None,
+        typer.Argument(help="Queue whose DLQ to move back (e.g. bank-webhooks); default: every one."),
+    ] = None,
+    aws_endpoint: AwsOption = settings.AWS_ENDPOINT,
+) -> None:
+    """Move dead letters back to their queue, once what made them fail is fixed (the client is up)."""
+    import botocore.exceptions
+
+    sqs = _aws(aws_endpoint, "sqs")
+    try:
+        depths = queue_depths(sqs)
+    except botocore.exceptions.EndpointConnectionError:
+        raise _unreachable(aws_endpoint) from None
+    sources = [queue] if queue else [q.removesuffix("-dlq") for q in sorted(depths) if q.endswith("-dlq")]
+    for source in sources:
+        if f"{source}-dlq" not in depths:
+            raise fail(f"no dead-letter queue {source}-dlq; queues: {', '.join(sorted(depths))}", code=2)
+        moved = redrive_queue(sqs, source, use_move_task=False)  # the local cloud has no move task
+        console.print(f"{source}: {moved} message(s) moved back from {source}-dlq")
+
+
+@app.command()
+def audit(
+    wallet_id: str, aws_endpoint: AwsOption = settings.AWS_ENDPOINT, stage: StageOption = "local"
+) -> None:
+    """Show a wallet's history: every event the audit writer recorded, oldest first."""
+    import botocore.exceptions
+
+    trail = chalicelib_module("audit").AuditTrail(_aws(aws_endpoint, "dynamodb"), f"bank-audit-{stage}")
+    try:
+        history = trail.history(wallet_id)
+    except botocore.exceptions.EndpointConnectionError:
+        raise _unreachable(aws_endpoint) from None
+    if not history:
+        raise fail(f"no audited event for wallet {wallet_id!r}", code=2)
+    table = Table(title=f"Audit trail of {wallet_id}")
+    for column in ("occurred at", "event", "object", "status / balance", "event_id"):
+        table.add_column(column)
+    for event in history:
+        payload = event["payload"]
+        what = payload.get("status") or f"current {format_cents(payload['current_balance'])}"
+        at = time.strftime("%H:%M:%S", time.localtime(event["occurred_at"]))
+        table.add_row(at, event["type"], event["object_id"], what, event["event_id"][:8] + "...")
+    console.print(table)
 
 
 def balance_table(stream: processor.Stream, actual: dict[str, dict[str, Any] | None]) -> tuple[Table, bool]:
@@ -228,12 +302,16 @@ def demo(
     from demo.localcloud import LocalCloud, PortInUse  # moto: seconds to import, counted in "up in"
 
     stream = processor.generate(count, seed=seed, wallets=wallets, duplicates=duplicates)
+    from demo.fintech import FintechClient
+
+    client = FintechClient(port=0, control_port=0).start()  # the webhooks' receiver, in this process
     with console.status("Starting the local cloud (moto, the stack, the Chalice app)..."):
         try:
-            cloud = LocalCloud(aws_port=aws_port, api_port=api_port).start()
+            cloud = LocalCloud(aws_port=aws_port, api_port=api_port, client_url=client.webhook_url).start()
         except PortInUse as error:
+            client.stop()
             raise fail(str(error)) from None
-    with cloud:
+    with client, cloud:
         console.print(
             f"[green]Local cloud up[/] in {time.perf_counter() - started:.1f} s: API {cloud.api_url}"
         )
@@ -244,12 +322,19 @@ def demo(
                 f"{accepted} notifications accepted ({stream.distinct} distinct, {stream.duplicates} duplicates, "
                 f"shuffled), {len(rejected)} rejected"
             )
-            with console.status("Waiting for the worker to drain the queue..."):
+            with console.status(
+                "Waiting for the worker, the dispatcher and the audit to drain their queues..."
+            ):
                 try:
                     depths = cloud.wait_until_drained(timeout=timeout)
                 except TimeoutError as error:
                     raise fail(str(error)) from None
-            console.print(f"Queue drained {time.perf_counter() - sent_at:.1f} s after the first send.")
+            console.print(f"Queues drained {time.perf_counter() - sent_at:.1f} s after the first send.")
+            heard = client.log()["stats"]
+            console.print(
+                f"The fintech client received {heard['received']} webhooks "
+                f"({heard['duplicates']} duplicate deliveries ignored)."
+            )
             actual = {w: api.balance(w) for w in stream.expected}
         console.print(queue_table(depths))
         table, all_match = balance_table(stream, actual)

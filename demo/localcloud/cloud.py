@@ -5,7 +5,8 @@ What ``start()`` does, in order:
 1. start moto's server (default 127.0.0.1:4566, LocalStack's port; 0 picks a free port);
 2. deploy ``demo/serverless/resources.yaml`` through moto's CloudFormation, with the local
    stage's parameters (short visibility timeout, few receives before the DLQ);
-3. store a random processor signing secret as an SSM SecureString under the stack's KMS key;
+3. store a random processor signing secret, and the client webhook secret, as SSM SecureStrings
+   under the stack's KMS key;
 4. load the Chalice app as ``chalice local`` does and wire it to this endpoint;
 5. serve its routes over real HTTP (default 127.0.0.1:8000) and start one poller per SQS
    event source, which drives the handler with Lambda's semantics (see ``pollers``).
@@ -16,10 +17,12 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import logging
 import secrets
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +34,8 @@ from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalic
 from demo import settings
 from demo.localcloud.moto_server import MotoServer, preload_cloudformation
 from demo.localcloud.pollers import SqsPoller
-from demo.localcloud.session import REGION, ensure_free, local_session, queue_depths
+from demo.localcloud.session import REGION, ensure_free, local_session
+from demo.queues import queue_depths
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent / "serverless"
 TEMPLATE = PROJECT_DIR / "resources.yaml"
@@ -40,8 +44,10 @@ STACK_NAME = "bank-local"
 # The local stage retries in seconds where AWS retries in minutes.
 LOCAL_PARAMETERS = {
     "Stage": "local",
-    "NotificationsVisibilityTimeout": "2",
+    "NotificationsVisibilityTimeout": "5",
     "NotificationsMaxReceiveCount": "3",
+    "WebhooksVisibilityTimeout": "5",
+    "WebhooksMaxReceiveCount": "4",
 }
 
 
@@ -92,6 +98,7 @@ class LocalCloud:
         aws_port: int = settings.AWS_PORT,
         api_port: int = settings.API_PORT,
         client_url: str = settings.CLIENT_WEBHOOK_URL,
+        client_webhook_secret: str = settings.LOCAL_WEBHOOK_SECRET,
         stage: str = "local",
         parameters: dict[str, str] | None = None,
         poller_concurrency: int = 2,
@@ -102,6 +109,7 @@ class LocalCloud:
         self.api_port = api_port
         self.stage = stage
         self.client_url = client_url
+        self.client_webhook_secret = client_webhook_secret
         self.parameters = {
             **LOCAL_PARAMETERS,
             "Stage": stage,
@@ -225,6 +233,10 @@ class LocalCloud:
 
     def _deploy_stack(self) -> None:
         cfn = self.client("cloudformation")
+        # moto deploys every resource but the SQS queue policy (it enforces no policy anyway) and
+        # says so on every start: quiet that one known line.
+        logging.getLogger("moto").addFilter(lambda record: "AWS::SQS::QueuePolicy" not in record.getMessage())
+        warnings.filterwarnings("ignore", message="Tried to parse AWS::SQS::QueuePolicy")
         cfn.create_stack(
             StackName=STACK_NAME,
             TemplateBody=TEMPLATE.read_text(),
@@ -236,14 +248,25 @@ class LocalCloud:
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
     def _store_signing_secret(self) -> None:
-        self.client("ssm").put_parameter(
-            Name=self.signing_secret_parameter,
-            Value=self.signing_secret,
-            Type="SecureString",
-            KeyId=self.outputs["BankKeyId"],
-            Overwrite=True,
-            Description="HMAC secret the card processor signs its notifications with",
-        )
+        secrets = {
+            self.signing_secret_parameter: (
+                self.signing_secret,
+                "the card processor signs its notifications",
+            ),
+            f"/bank/{self.stage}/client-webhook-secret": (
+                self.client_webhook_secret,
+                "we sign the client's webhooks",
+            ),
+        }
+        for name, (value, what) in secrets.items():
+            self.client("ssm").put_parameter(
+                Name=name,
+                Value=value,
+                Type="SecureString",
+                KeyId=self.outputs["BankKeyId"],
+                Overwrite=True,
+                Description=f"HMAC secret {what} with",
+            )
 
     def _start_app(self) -> None:
         # chalice's local server: only the local cloud needs it

@@ -71,7 +71,8 @@ class SqsPoller:
             for i in range(concurrency)
         ]
         self.invocations = 0
-        self.idle_wait = 0.05  # seconds between two empty short polls
+        self.idle_wait = 0.05  # seconds after an empty short poll, doubled while idle...
+        self.max_idle_wait = 0.4  # ...up to this: idle pollers must not crowd the one-request-at-a-time moto
         self.failed_records = 0
 
     def start(self) -> None:
@@ -99,6 +100,7 @@ class SqsPoller:
             return self._busy > 0
 
     def _run(self) -> None:
+        idle = self.idle_wait
         while not self._stop.is_set():
             self._resume.wait()
             with self._lock:  # the check and the count together: after pause(), busy is exact
@@ -114,8 +116,11 @@ class SqsPoller:
             finally:
                 with self._lock:
                     self._busy -= 1
-            if received <= 0:
-                self._stop.wait(self.idle_wait if received == 0 else 0.5)
+            if received > 0:
+                idle = self.idle_wait
+            else:
+                self._stop.wait(idle if received == 0 else 0.5)
+                idle = min(idle * 2, self.max_idle_wait)
 
     def poll_once(self, wait_seconds: int = 0) -> int:
         """Receive one batch, invoke the handler, delete the successes. Returns the batch size."""

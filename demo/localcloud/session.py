@@ -27,14 +27,13 @@ def ensure_free(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
-def queue_depths(sqs: Any, prefix: str = "bank-") -> dict[str, dict[str, int]]:
-    """Visible, in-flight and delayed messages of every queue named ``prefix...``, by queue name."""
-    depths = {}
-    for url in sqs.list_queues(QueueNamePrefix=prefix).get("QueueUrls", []):
-        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
-        depths[url.rsplit("/", 1)[-1]] = {
-            "visible": int(attributes["ApproximateNumberOfMessages"]),
-            "in_flight": int(attributes["ApproximateNumberOfMessagesNotVisible"]),
-            "delayed": int(attributes.get("ApproximateNumberOfMessagesDelayed", 0)),
-        }
-    return depths
+def chalicelib() -> Any:
+    """The Chalice project's ``chalicelib`` package (its AWS adapters), importable from the CLI."""
+    import importlib
+    import sys
+    from pathlib import Path
+
+    project = str(Path(__file__).resolve().parent.parent / "serverless")
+    if project not in sys.path:
+        sys.path.insert(0, project)
+    return importlib.import_module("chalicelib")

@@ -1,15 +1,18 @@
 """The bank's serverless side on Lambda, with Chalice playing the part Bref played for PHP.
 
-Three handlers, each thin: parse the event, call the domain (demo.bank), answer.
+Each handler is thin: parse the event, call the domain (demo.bank), answer.
 
 - ``POST /notifications``: verify, validate, enqueue to SQS; 202. Writes nothing but the queue.
-- the SQS worker: applies each notification to the DynamoDB ledger, reports partial batch failures.
+- the worker (SQS): applies each notification to the DynamoDB ledger, publishes its events.
+- the dispatcher (SQS, from EventBridge): signed webhooks to the client, retried with backoff.
+- the audit writer (SQS, from EventBridge): an append-only history per wallet.
 - ``GET /wallets/{wallet_id}/balance`` and ``GET /health``.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
 import time
 from collections.abc import Callable
@@ -18,12 +21,20 @@ from typing import Any
 from chalice import Chalice, Response
 from chalice.app import SQSEvent
 
-from chalicelib.bootstrap import NOTIFICATIONS_QUEUE, container
+from chalicelib.batch import process_partial
+from chalicelib.bootstrap import AUDIT_QUEUE, NOTIFICATIONS_QUEUE, WEBHOOKS_QUEUE, container
+from chalicelib.webhooks import post_webhook
 from demo.bank import notifications, service
 from demo.bank.errors import BankError
+from demo.bank.events import DomainEvent
 from demo.bank.signature import SIGNATURE_HEADER
+from demo.bank.webhooks import webhook_for
 
 app = Chalice(app_name="bank")
+
+
+class WebhookNotDelivered(RuntimeError):
+    """The client did not take the webhook: the record is retried after its backoff."""
 
 
 def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -85,15 +96,44 @@ def health() -> dict[str, str]:
 def apply_notifications(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     """Worker. Event: ``{"Records": [{"messageId", "receiptHandle", "body": <envelope JSON>, ...}]}``.
 
-    Each record is applied on its own; the ids of the failed ones go back as
-    ``batchItemFailures``, so SQS retries only those (and moves them to the DLQ in the end).
+    Applies each notification to the ledger, then publishes its events (again, for a duplicate:
+    see ``service.apply_and_publish``). Failed records go back as ``batchItemFailures``.
     """
-    ledger = container().ledger
-    failures = []
-    for record in event:
-        try:
-            service.apply(ledger, notifications.parse(record.body.encode("utf-8")))
-        except Exception:
-            app.log.exception("notification failed: message %s", record.to_dict().get("messageId"))
-            failures.append({"itemIdentifier": record.to_dict()["messageId"]})
-    return {"batchItemFailures": failures}
+    deps = container()
+
+    def apply(record: Any) -> None:
+        notification = notifications.parse(record.body.encode("utf-8"))
+        service.apply_and_publish(deps.ledger, deps.events, notification, now=int(time.time()))
+
+    return process_partial(event, apply)
+
+
+@app.on_sqs_message(queue=WEBHOOKS_QUEUE, batch_size=10)
+def deliver_webhooks(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
+    """Dispatcher. Each record's body is an EventBridge event whose ``detail`` is a domain event.
+
+    A failed delivery is retried later: its visibility is set to an exponential backoff, and
+    after the queue's maxReceiveCount it moves to the dead-letter queue (``bankdemo redrive``).
+    """
+    deps = container()
+
+    def deliver(record: Any) -> None:
+        webhook = webhook_for(DomainEvent.from_detail(json.loads(record.body)["detail"]))
+        status = post_webhook(deps.client_webhook_url.value(), deps.client_webhook_secret.value(), webhook)
+        if status is None or not 200 <= status < 300:
+            seconds = deps.backoff.delay(record.to_dict())
+            raise WebhookNotDelivered(
+                f"{webhook['webhook_id']}: client answered {status}; next try in {seconds} s"
+            )
+        deps.counters.add("webhooks_delivered")
+
+    return process_partial(event, deliver)
+
+
+@app.on_sqs_message(queue=AUDIT_QUEUE, batch_size=10)
+def write_audit(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
+    """Audit writer: appends each event once to the wallet's history."""
+    audit = container().audit
+    return process_partial(
+        event, lambda r: audit.record(DomainEvent.from_detail(json.loads(r.body)["detail"]))
+    )

@@ -7,12 +7,20 @@ import uuid
 import pytest
 
 from demo.client import BankApi
+from demo.fintech import FintechClient
 from demo.localcloud import LocalCloud
 
 
 @pytest.fixture(scope="session")
-def cloud():
-    with LocalCloud(aws_port=0, api_port=0) as running:
+def fintech():
+    """The fintech client the local cloud's webhooks go to."""
+    with FintechClient(port=0, control_port=0) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def cloud(fintech):
+    with LocalCloud(aws_port=0, api_port=0, client_url=fintech.webhook_url) as running:
         yield running
 
 

@@ -20,13 +20,36 @@ def template():
     return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
 
 
-def test_the_app_listens_on_the_queue_the_template_creates(cloud):
-    from chalicelib.bootstrap import NOTIFICATIONS_QUEUE
+def test_the_app_listens_on_the_queues_the_template_creates(cloud):
+    from chalicelib import bootstrap
 
     resources = template()["Resources"]
-    assert resources["NotificationsQueue"]["Properties"]["QueueName"] == NOTIFICATIONS_QUEUE
+    names = {
+        k: resources[k]["Properties"]["QueueName"]
+        for k in ("NotificationsQueue", "WebhooksQueue", "AuditQueue")
+    }
+    assert names == {
+        "NotificationsQueue": bootstrap.NOTIFICATIONS_QUEUE,
+        "WebhooksQueue": bootstrap.WEBHOOKS_QUEUE,
+        "AuditQueue": bootstrap.AUDIT_QUEUE,
+    }
     sqs_sources = [s for s in cloud.app_module.app.event_sources if type(s).__name__ == "SQSEventConfig"]
-    assert [s.queue for s in sqs_sources] == [NOTIFICATIONS_QUEUE]
+    assert sorted(s.queue for s in sqs_sources) == sorted(names.values())
+
+
+def test_the_bus_routes_ledger_events_to_the_webhook_and_audit_queues(cloud, sqs):
+    events = cloud.client("events")
+    rules = events.list_rules(EventBusName="bank")["Rules"]
+    targets = {
+        rule["Name"]: [
+            t["Arn"].rsplit(":", 1)[-1]
+            for t in events.list_targets_by_rule(Rule=rule["Name"], EventBusName="bank")["Targets"]
+        ]
+        for rule in rules
+    }
+    assert sorted(q for qs in targets.values() for q in qs) == ["bank-audit", "bank-webhooks"]
+    patterns = {json.dumps(json.loads(r["EventPattern"]), sort_keys=True) for r in rules}
+    assert all('"source": ["bank.ledger"]' in p for p in patterns)
 
 
 def test_each_stage_names_the_table_the_template_creates_for_it(cloud):

@@ -8,7 +8,7 @@ import time
 import pytest
 from envelopes import payin
 
-from demo.bank.memory import InMemoryLedger, InMemoryQueue, StaticSecrets
+from demo.bank.memory import InMemoryLedger, InMemoryPublisher, InMemoryQueue, StaticSecrets
 from demo.bank.signature import sign
 from demo.localcloud.cloud import load_chalice_app
 
@@ -17,6 +17,7 @@ class FakeContainer:
     def __init__(self):
         self.ledger = InMemoryLedger()
         self.queue = InMemoryQueue()
+        self.events = InMemoryPublisher()
         self.secrets = StaticSecrets("test-secret")
 
         class _Settings:
@@ -89,3 +90,15 @@ def test_the_ingress_enqueues_nothing_on_a_bad_signature(app_module):
     assert response.status_code == 401
     assert json.loads(response.body)["error"]["code"] == "invalid_signature"
     assert app_module.fake.queue.items == []
+
+
+def test_the_worker_publishes_the_events_of_what_it_applied(app_module):
+    app_module.apply_notifications(sqs_event(json.dumps(payin("w-1", 100))), None)
+    assert [e.type for e in app_module.fake.events.events] == ["BalanceUpdated"]
+
+
+def test_retry_delays_double_up_to_their_cap():
+    from chalicelib.webhooks import retry_delay
+
+    assert [retry_delay(n, base=30, cap=900) for n in range(1, 8)] == [30, 60, 120, 240, 480, 900, 900]
+    assert retry_delay(40, base=30, cap=10**9) == 43_200  # SQS's 12-hour maximum

@@ -2,9 +2,10 @@ import json
 
 from envelopes import authorization, payin, reversal
 
+from demo.bank.events import BALANCE_UPDATED, event_id
 from demo.bank.ledger import Balance
 from demo.bank.notifications import parse
-from demo.bank.webhooks import BALANCE_UPDATE, CARDTRANSACTION_UPDATE, client_webhooks, webhook_id
+from demo.bank.webhooks import BALANCE_UPDATE, CARDTRANSACTION_UPDATE, client_webhooks
 
 
 def note(envelope):
@@ -33,7 +34,7 @@ def test_webhook_ids_are_stable_per_notification_and_type():
     again = client_webhooks(n, Balance("w-1", 0, 0), created_at=99)
     assert [w["webhook_id"] for w in first] == [w["webhook_id"] for w in again]
     assert first[0]["webhook_id"] != first[1]["webhook_id"]
-    assert first[1]["webhook_id"] == webhook_id(n.notification_id, BALANCE_UPDATE)
+    assert first[1]["webhook_id"] == event_id(n.notification_id, BALANCE_UPDATED)
 
 
 def test_webhooks_carry_no_card_number_nor_holder():

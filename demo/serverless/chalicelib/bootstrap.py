@@ -10,15 +10,22 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.audit import AuditTrail, Counters
+from chalicelib.events import EventBridgePublisher
 from chalicelib.ledger_table import DynamoDBLedger
 from chalicelib.queues import SqsNotificationQueue
-from chalicelib.secrets import SsmSigningSecret
+from chalicelib.secrets import SsmParameter, SsmSigningSecret
+from chalicelib.webhooks import SqsBackoff
 
-NOTIFICATIONS_QUEUE = "bank-notifications"  # the name in resources.yaml; a test keeps them equal
+# The names in resources.yaml; a test keeps them equal. Chalice reads the queue names when it
+# imports app.py (`@app.on_sqs_message(queue=...)`), before any stage setting is known.
+NOTIFICATIONS_QUEUE = "bank-notifications"
+WEBHOOKS_QUEUE = "bank-webhooks"
+AUDIT_QUEUE = "bank-audit"
 
 
 @dataclass(frozen=True)
@@ -26,8 +33,13 @@ class Settings:
     stage: str
     ledger_table: str
     signing_secret_parameter: str
+    audit_table: str = ""
     client_webhook_url_parameter: str = ""
+    client_webhook_secret_parameter: str = ""
     notifications_queue: str = NOTIFICATIONS_QUEUE
+    event_bus: str = "bank"
+    webhook_retry_base_seconds: float = 30.0
+    webhook_retry_max_seconds: float = 900.0
     region: str | None = None
     endpoint_url: str | None = None
     secret_ttl_seconds: float = 60.0
@@ -38,13 +50,20 @@ class Settings:
         return cls(
             stage=stage,
             ledger_table=env.get("LEDGER_TABLE", f"bank-ledger-{stage}"),
+            audit_table=env.get("AUDIT_TABLE", f"bank-audit-{stage}"),
             signing_secret_parameter=env.get(
                 "SIGNING_SECRET_PARAMETER", f"/bank/{stage}/processor-signing-secret"
             ),
             client_webhook_url_parameter=env.get(
                 "CLIENT_WEBHOOK_URL_PARAMETER", f"/bank/{stage}/client-webhook-url"
             ),
+            client_webhook_secret_parameter=env.get(
+                "CLIENT_WEBHOOK_SECRET_PARAMETER", f"/bank/{stage}/client-webhook-secret"
+            ),
             notifications_queue=env.get("NOTIFICATIONS_QUEUE", NOTIFICATIONS_QUEUE),
+            event_bus=env.get("EVENT_BUS", "bank"),
+            webhook_retry_base_seconds=float(env.get("WEBHOOK_RETRY_BASE_SECONDS", "30")),
+            webhook_retry_max_seconds=float(env.get("WEBHOOK_RETRY_MAX_SECONDS", "900")),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
             endpoint_url=env.get("AWS_ENDPOINT_URL"),
         )
@@ -56,21 +75,24 @@ class Container:
     def __init__(self, settings: Settings, session: Any = None) -> None:
         self.settings = settings
         self._session = session
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._built: dict[str, Any] = {}
 
-    def _client(self, service: str) -> Any:
-        if self._session is None:
-            import boto3  # on first use, not at cold start
-
-            self._session = boto3.Session(region_name=self.settings.region)
-        return self._session.client(service, endpoint_url=self.settings.endpoint_url)
-
-    def _get(self, name: str, build: Any) -> Any:
+    def _get(self, name: str, build: Callable[[], Any]) -> Any:
         with self._lock:
             if name not in self._built:
                 self._built[name] = build()
             return self._built[name]
+
+    def _client(self, service: str) -> Any:
+        def build() -> Any:
+            if self._session is None:
+                import boto3  # on first use, not at cold start
+
+                self._session = boto3.Session(region_name=self.settings.region)
+            return self._session.client(service, endpoint_url=self.settings.endpoint_url)
+
+        return self._get(f"client:{service}", build)
 
     @property
     def ledger(self) -> DynamoDBLedger:
@@ -86,10 +108,51 @@ class Container:
 
     @property
     def secrets(self) -> SsmSigningSecret:
+        s = self.settings
         return self._get(
             "secrets",
-            lambda: SsmSigningSecret(
-                self._client("ssm"), self.settings.signing_secret_parameter, self.settings.secret_ttl_seconds
+            lambda: SsmSigningSecret(self._client("ssm"), s.signing_secret_parameter, s.secret_ttl_seconds),
+        )
+
+    @property
+    def events(self) -> EventBridgePublisher:
+        return self._get(
+            "events", lambda: EventBridgePublisher(self._client("events"), self.settings.event_bus)
+        )
+
+    @property
+    def audit(self) -> AuditTrail:
+        return self._get("audit", lambda: AuditTrail(self._client("dynamodb"), self.settings.audit_table))
+
+    @property
+    def counters(self) -> Counters:
+        return self._get("counters", lambda: Counters(self._client("dynamodb"), self.settings.ledger_table))
+
+    @property
+    def backoff(self) -> SqsBackoff:
+        s = self.settings
+        return self._get(
+            "backoff",
+            lambda: SqsBackoff(
+                self._client("sqs"), s.webhook_retry_base_seconds, s.webhook_retry_max_seconds
+            ),
+        )
+
+    @property
+    def client_webhook_url(self) -> SsmParameter:
+        s = self.settings
+        return self._get(
+            "client_url",
+            lambda: SsmParameter(self._client("ssm"), s.client_webhook_url_parameter, s.secret_ttl_seconds),
+        )
+
+    @property
+    def client_webhook_secret(self) -> SsmParameter:
+        s = self.settings
+        return self._get(
+            "client_secret",
+            lambda: SsmParameter(
+                self._client("ssm"), s.client_webhook_secret_parameter, s.secret_ttl_seconds
             ),
         )
 

@@ -1,4 +1,4 @@
-"""The processor signing secret, read from SSM Parameter Store (SecureString) and cached briefly."""
+"""Stage settings and secrets read from SSM Parameter Store, cached briefly."""
 
 from __future__ import annotations
 
@@ -7,25 +7,31 @@ import time
 from typing import Any
 
 
-class SsmSigningSecret:
-    """A :class:`demo.bank.ports.SecretSource` on one SSM SecureString parameter.
+class SsmParameter:
+    """One SSM parameter (SecureStrings decrypted), cached for ``ttl_seconds``.
 
-    The value is cached for ``ttl_seconds``, so a rotated secret is picked up within that time
-    without one SSM call per request.
+    The cache saves one SSM call per request; a rotated value is picked up within the TTL.
     """
 
-    def __init__(self, client: Any, parameter: str, ttl_seconds: float = 60.0) -> None:
+    def __init__(self, client: Any, name: str, ttl_seconds: float = 60.0) -> None:
         self._client = client
-        self._parameter = parameter
+        self.name = name
         self._ttl = ttl_seconds
         self._lock = threading.Lock()
         self._value: str | None = None
         self._fetched_at = 0.0
 
-    def signing_secrets(self) -> list[str]:
+    def value(self) -> str:
         with self._lock:
             if self._value is None or time.monotonic() - self._fetched_at > self._ttl:
-                response = self._client.get_parameter(Name=self._parameter, WithDecryption=True)
+                response = self._client.get_parameter(Name=self.name, WithDecryption=True)
                 self._value = response["Parameter"]["Value"]
                 self._fetched_at = time.monotonic()
-            return [self._value]
+            return self._value
+
+
+class SsmSigningSecret(SsmParameter):
+    """A :class:`demo.bank.ports.SecretSource`: the processor signing secret."""
+
+    def signing_secrets(self) -> list[str]:
+        return [self.value()]

@@ -1,0 +1,26 @@
+"""Partial batch responses for SQS handlers: each record on its own, the failed ones reported."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+log = logging.getLogger("bank")
+
+
+def process_partial(records: Any, handle: Callable[[Any], None]) -> dict[str, list[dict[str, str]]]:
+    """Call ``handle`` per record; return ``batchItemFailures`` naming the records that raised.
+
+    SQS then deletes the others and redelivers only these (with the event source mapping's
+    ``FunctionResponseTypes: [ReportBatchItemFailures]``).
+    """
+    failures = []
+    for record in records:
+        message_id = record.to_dict()["messageId"]
+        try:
+            handle(record)
+        except Exception:
+            log.exception("record %s failed; SQS will redeliver it", message_id)
+            failures.append({"itemIdentifier": message_id})
+    return {"batchItemFailures": failures}

@@ -1,0 +1,97 @@
+"""Step 2: events on the bus, signed webhooks with retries, the DLQ and its redrive, the audit trail."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from polling import poll_until
+
+from demo.bank.events import event_id
+from demo.fintech import Mode
+from demo.processor import generate
+from demo.queues import redrive
+
+EVENTS = {"payin.received": ["BalanceUpdated"]}
+
+
+def expected_event_ids(stream) -> set[str]:
+    """One CardTransactionUpdated per card notification, one BalanceUpdated per notification."""
+    ids = set()
+    for envelope in {e["webhook_id"]: e for e in stream.deliveries}.values():
+        types = EVENTS.get(envelope["webhook"], ["CardTransactionUpdated", "BalanceUpdated"])
+        ids |= {event_id(envelope["webhook_id"], t) for t in types}
+    return ids
+
+
+def received_ids(fintech, wallets) -> set[str]:
+    hooks = fintech.log()["webhooks"]
+    return {h["webhook_id"] for h in hooks if (h["payload"] or {}).get("wallet_id") in wallets}
+
+
+def prefix() -> str:
+    return f"ev-{uuid.uuid4().hex[:8]}-"
+
+
+@pytest.fixture
+def client_back_up(fintech):
+    yield fintech
+    fintech.set_mode(Mode.UP)
+
+
+def test_every_event_reaches_the_client_once_and_the_audit_trail(cloud, api, fintech):
+    stream = generate(40, seed=11, wallets=2, wallet_prefix=prefix())
+    for envelope in stream.deliveries:
+        assert api.send(envelope).status_code == 202
+    depths = cloud.wait_until_drained(timeout=120)
+    assert received_ids(fintech, stream.expected) == expected_event_ids(stream)
+    assert all(d["visible"] == 0 for q, d in depths.items() if q.endswith("-dlq"))
+    audit = cloud.app_module.container().audit
+    audited = {e["event_id"] for w in stream.expected for e in audit.history(w)}
+    assert audited == expected_event_ids(stream)
+
+
+def test_a_client_outage_fills_the_dlq_and_a_redrive_delivers_everything_once(
+    cloud, api, fintech, client_back_up
+):
+    stream = generate(16, seed=12, wallets=2, wallet_prefix=prefix())
+    sqs = cloud.client("sqs")
+    fintech.set_mode(Mode.DOWN)
+    for envelope in stream.deliveries:
+        assert api.send(envelope).status_code == 202
+    depths = cloud.wait_until_drained(timeout=120)  # retried with backoff, then dead-lettered
+    dead = depths["bank-webhooks-dlq"]["visible"]
+    assert dead >= len(expected_event_ids(stream))
+    assert received_ids(fintech, stream.expected) == set()
+
+    fintech.set_mode(Mode.UP)
+    assert redrive(sqs, "bank-webhooks", use_move_task=False) == dead
+    depths = cloud.wait_until_drained(timeout=60)
+    assert depths["bank-webhooks-dlq"]["visible"] == 0
+    assert received_ids(fintech, stream.expected) == expected_event_ids(stream)
+    for wallet_id, expected in stream.expected.items():
+        assert api.balance(wallet_id)["authorized_balance"] == expected.authorized_balance
+
+
+def test_a_failed_publish_after_the_commit_is_repaired_by_the_redelivery(cloud, api, fintech, monkeypatch):
+    from demo.bank import service
+
+    real = service.apply_and_publish
+    failures = []
+
+    def publish_fails_once(store, publisher, notification, now):
+        if not failures:
+            failures.append(notification.notification_id)
+            service.apply(store, notification)  # the ledger commits...
+            raise ConnectionError("EventBridge unreachable")  # ...then the publish fails
+        return real(store, publisher, notification, now)
+
+    monkeypatch.setattr(service, "apply_and_publish", publish_fails_once)
+    stream = generate(1, seed=13, duplicates=0, wallet_prefix=prefix())
+    api.send(stream.deliveries[0])
+    poll_until(lambda: failures, timeout=30)
+    wallet = next(iter(stream.expected))
+    assert api.balance(wallet)["current_balance"] == stream.expected[wallet].current_balance  # committed
+    cloud.wait_until_drained(timeout=60)  # the redelivery (after the visibility timeout) publishes
+    assert received_ids(fintech, stream.expected) == expected_event_ids(stream)
+    assert api.balance(wallet)["current_balance"] == stream.expected[wallet].current_balance  # once
