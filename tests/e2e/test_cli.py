@@ -55,8 +55,9 @@ def test_the_demo_flow_matches_the_expected_balances():
 @pytest.fixture(scope="module")
 def running_cloud():
     aws_port, api_port = free_port(), free_port()
+    nobody = f"http://127.0.0.1:{free_port()}/webhooks"  # no client listens: webhooks dead-letter
     process = subprocess.Popen(
-        [*BANKDEMO, "up", "--aws-port", str(aws_port), "--api-port", str(api_port)],
+        [*BANKDEMO, "up", "--aws-port", str(aws_port), "--api-port", str(api_port), "--client-url", nobody],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -95,6 +96,20 @@ def test_up_send_balance_status_then_a_clean_stop(running_cloud):
     balance = bankdemo("balance", "w-1", "--api", api)
     assert balance.returncode == 0, balance.stderr
     assert "current balance" in balance.stdout
+
+    assert "events published:" in status.stdout
+
+    deadline = time.monotonic() + 30  # the audit writer works asynchronously too
+    while (audit := bankdemo("audit", "w-1", "--aws-endpoint", aws)).returncode != 0:
+        assert time.monotonic() < deadline, audit.stderr
+        time.sleep(0.2)
+    assert "BalanceUpdated" in audit.stdout
+    assert bankdemo("audit", "w-nobody", "--aws-endpoint", aws).returncode == 2
+
+    redrive = bankdemo("redrive", "bank-webhooks", "--aws-endpoint", aws)
+    assert redrive.returncode == 0, redrive.stderr
+    assert re.search(r"bank-webhooks: \d+ message\(s\) moved back", redrive.stdout)
+    assert bankdemo("redrive", "bank-nowhere", "--aws-endpoint", aws).returncode == 2
 
     unknown = bankdemo("balance", "w-nobody", "--api", api)
     assert unknown.returncode == 2
