@@ -55,6 +55,7 @@ def apply(store: LedgerStore, notification: Notification, max_attempts: int = 8)
     raise ConcurrentUpdate(f"gave up on {notification.notification_id} after {max_attempts} attempts")
 
 
+# --8<-- [start:apply_and_publish]
 def apply_and_publish(
     store: LedgerStore, publisher: EventPublisher, notification: Notification, now: int
 ) -> Outcome:
@@ -70,6 +71,7 @@ def apply_and_publish(
         raise RuntimeError(f"wallet {notification.wallet_id} missing after its commit")
     publisher.publish(events_for(notification, balance, now))
     return outcome
+    # --8<-- [end:apply_and_publish]
 
 
 def balance(store: LedgerStore, wallet_id: str) -> Balance:

@@ -200,15 +200,15 @@ def status(aws_endpoint: AwsOption = settings.AWS_ENDPOINT, stage: StageOption =
 
     try:
         depths = queue_depths(_aws(aws_endpoint, "sqs"))
-        counters = (
-            chalicelib_module("audit").Counters(_aws(aws_endpoint, "dynamodb"), f"bank-ledger-{stage}").read()
-        )
+        audit, dynamodb = chalicelib_module("audit"), _aws(aws_endpoint, "dynamodb")
+        counters = audit.Counters(dynamodb, f"bank-ledger-{stage}").read()
+        events = audit.AuditTrail(dynamodb, f"bank-audit-{stage}").count()
     except botocore.exceptions.EndpointConnectionError:
         raise _unreachable(aws_endpoint) from None
     console.print(queue_table(depths))
     console.print(
-        f"events published: {counters.get('events_published', 0)}, "
-        f"webhooks delivered: {counters.get('webhooks_delivered', 0)}"
+        f"events published: {events} (distinct, as the audit recorded them), "
+        f"webhooks delivered: {counters.get('webhooks_delivered', 0)} (client answers 2xx, duplicates included)"
     )
 
 

@@ -196,7 +196,7 @@ class LocalCloud:
         """Visible, in-flight and delayed messages of every queue of the stack."""
         return queue_depths(self.client("sqs"))
 
-    def wait_until_drained(self, timeout: float = 60.0, interval: float = 0.1) -> dict[str, dict[str, int]]:
+    def wait_until_drained(self, timeout: float = 60.0, interval: float = 0.25) -> dict[str, dict[str, int]]:
         """Block until every polled queue is empty and no handler runs; return the final depths.
 
         Raises TimeoutError (with the depths) if that does not happen within ``timeout`` seconds.

@@ -108,6 +108,7 @@ def apply_notifications(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     return process_partial(event, apply)
 
 
+# --8<-- [start:deliver_webhooks]
 @app.on_sqs_message(queue=WEBHOOKS_QUEUE, batch_size=10)
 def deliver_webhooks(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     """Dispatcher. Each record's body is an EventBridge event whose ``detail`` is a domain event.
@@ -128,6 +129,7 @@ def deliver_webhooks(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
         deps.counters.add("webhooks_delivered")
 
     return process_partial(event, deliver)
+    # --8<-- [end:deliver_webhooks]
 
 
 @app.on_sqs_message(queue=AUDIT_QUEUE, batch_size=10)

@@ -3,7 +3,7 @@
 | table  | item     | pk                    | sk             | attributes                                  |
 |--------|----------|-----------------------|----------------|---------------------------------------------|
 | audit  | event    | ``AUDIT#<wallet_id>`` | ``EVENT#<id>`` | type, occurred_at, notification_id, detail  |
-| ledger | counters | ``STATS``             | ``COUNTERS``   | events_published, webhooks_delivered        |
+| ledger | counters | ``STATS``             | ``COUNTERS``   | webhooks_delivered                          |
 """
 
 from __future__ import annotations
@@ -37,6 +37,16 @@ class AuditTrail:
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def count(self) -> int:
+        """Distinct events recorded, all wallets (a scan: for the demo's status, not a hot path)."""
+        total, kwargs = 0, {"TableName": self._table, "Select": "COUNT"}
+        while True:
+            page = self._client.scan(**kwargs)
+            total += page["Count"]
+            if "LastEvaluatedKey" not in page:
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def history(self, wallet_id: str) -> list[dict[str, Any]]:
         """The wallet's events, oldest first."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from typing import Any
 
 from demo.bank.events import SOURCE, DomainEvent
@@ -18,10 +17,9 @@ class PublishFailed(RuntimeError):
 class EventBridgePublisher:
     """A :class:`demo.bank.ports.EventPublisher` on one EventBridge bus."""
 
-    def __init__(self, client: Any, bus_name: str, on_published: Callable[[int], None] | None = None) -> None:
+    def __init__(self, client: Any, bus_name: str) -> None:
         self._client = client
         self._bus = bus_name
-        self._on_published = on_published
 
     def publish(self, events: list[DomainEvent]) -> None:
         for start in range(0, len(events), MAX_ENTRIES):
@@ -38,5 +36,3 @@ class EventBridgePublisher:
             if response.get("FailedEntryCount"):
                 errors = {e.get("ErrorCode") for e in response.get("Entries", []) if e.get("ErrorCode")}
                 raise PublishFailed(f"{response['FailedEntryCount']} event(s) not published: {errors}")
-            if self._on_published is not None:
-                self._on_published(len(entries))

@@ -9,12 +9,14 @@ from typing import Any
 from demo.bank.signature import SIGNATURE_HEADER, sign
 
 
+# --8<-- [start:retry_delay]
 def retry_delay(receive_count: int, base: float, cap: float) -> int:
     """Seconds before the next attempt after ``receive_count`` failed ones: base, 2 base, 4 base... capped.
 
     SQS caps a message's visibility timeout at 12 hours.
     """
     return int(min(cap, base * 2 ** max(receive_count - 1, 0), 43_200))
+    # --8<-- [end:retry_delay]
 
 
 def post_webhook(url: str, secret: str, webhook: dict[str, Any], timeout: float = 5.0) -> int | None:
