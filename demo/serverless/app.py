@@ -21,7 +21,7 @@ from typing import Any
 from chalice import Chalice, Response
 from chalice.app import SQSEvent
 
-from chalicelib.batch import process_partial
+from chalicelib.batch import RecordFailed, process_partial
 from chalicelib.bootstrap import AUDIT_QUEUE, NOTIFICATIONS_QUEUE, WEBHOOKS_QUEUE, container
 from chalicelib.webhooks import post_webhook
 from demo.bank import notifications, service
@@ -33,7 +33,7 @@ from demo.bank.webhooks import webhook_for
 app = Chalice(app_name="bank")
 
 
-class WebhookNotDelivered(RuntimeError):
+class WebhookNotDelivered(RecordFailed):
     """The client did not take the webhook: the record is retried after its backoff."""
 
 

@@ -19,6 +19,9 @@ ROOT = Path(__file__).resolve().parents[2]
 ABSOLUTE_URL = re.compile(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[/:]")
 STEP_0 = "steps/00-monolith.md"
 STEP_1 = "steps/01-lambda.md"
+STEP_2 = "steps/02-events.md"
+ADR_1 = "adr/0001-publish-after-commit.md"
+SNIPPET_MARKER = re.compile(r"^\s*# --8<-- \[(?:start|end):[\w-]+\]\s*$")
 
 
 class _IgnoreTags(yaml.SafeLoader):
@@ -151,6 +154,11 @@ def read_page(site: Path, source: str) -> Page:
     return Page(built_path(site, source).read_text(encoding="utf-8"))
 
 
+def without_snippet_markers(text: str) -> str:
+    """``text`` without its ``# --8<-- [start:...]`` / ``[end:...]`` lines, as snippets includes a whole file."""
+    return "\n".join(line for line in text.splitlines() if not SNIPPET_MARKER.match(line))
+
+
 def definition_source(path: Path, qualified_name: str) -> tuple[str, int, int]:
     """The dedented source of a function or method (``Class.method``) and its line range."""
     node: ast.AST = ast.parse(path.read_text(encoding="utf-8"))
@@ -168,9 +176,17 @@ def definition_source(path: Path, qualified_name: str) -> tuple[str, int, int]:
 
 def test_nav_lists_the_home_quickstart_then_each_step_and_its_notebook_in_order():
     assert NAV_PAGES[:2] == ["index.md", "quickstart.md"]
-    steps = [STEP_0, "notebooks/00_monolith.py", STEP_1, "notebooks/01_lambda.py"]
+    steps = [
+        STEP_0,
+        "notebooks/00_monolith.py",
+        STEP_1,
+        "notebooks/01_lambda.py",
+        STEP_2,
+        "notebooks/02_events.py",
+        ADR_1,
+    ]
     assert all(page in NAV_PAGES for page in steps)
-    assert sorted(steps, key=NAV_PAGES.index) == steps, "step 0 and its notebook come before step 1"
+    assert sorted(steps, key=NAV_PAGES.index) == steps, "each step and its notebook come before the next step"
 
 
 @pytest.mark.parametrize("source", NAV_PAGES)
@@ -180,7 +196,7 @@ def test_every_nav_page_is_built(site: Path, source: str):
     assert "<article" in page.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("source", [STEP_0, STEP_1])
+@pytest.mark.parametrize("source", [STEP_0, STEP_1, STEP_2])
 def test_step_page_has_a_mermaid_diagram(site: Path, source: str):
     assert read_page(site, source).mermaid_blocks >= 1
 
@@ -190,10 +206,10 @@ def test_step_1_page_shows_app_py_as_it_is(site: Path):
     app_py = (ROOT / "demo/serverless/app.py").read_text(encoding="utf-8")
     worker_line = next(line for line in app_py.splitlines() if "@app.on_sqs_message" in line)
 
-    # Then the step page shows that line, and the whole file
+    # Then the step page shows that line, and the whole file (snippets drops its --8<-- markers)
     code = read_page(site, STEP_1).code
     assert worker_line in code
-    assert app_py.strip() in code
+    assert without_snippet_markers(app_py).strip() in code
 
 
 @pytest.mark.parametrize(
@@ -233,9 +249,43 @@ def test_step_0_page_shows_the_monoliths_code_as_it_is(site: Path, path: str, na
     )
 
 
-@pytest.mark.parametrize("source", ["notebooks/00_monolith.py", "notebooks/01_lambda.py"])
+@pytest.mark.parametrize(
+    "source", ["notebooks/00_monolith.py", "notebooks/01_lambda.py", "notebooks/02_events.py"]
+)
 def test_notebook_page_shows_the_outputs_of_a_run(site: Path, source: str):
     assert read_page(site, source).outputs > 0
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("demo/serverless/app.py", "deliver_webhooks"),
+        ("demo/bank/service.py", "apply_and_publish"),
+        ("demo/serverless/chalicelib/webhooks.py", "retry_delay"),
+    ],
+)
+def test_step_2_page_shows_the_whole_definition(site: Path, path: str, name: str):
+    # Given the step-2 code as it is on disk now (read at test time)
+    source, start, end = definition_source(ROOT / path, name)
+
+    # Then the page shows each definition whole: its --8<-- section markers still enclose it
+    assert source in read_page(site, STEP_2).code, (
+        f"docs/{STEP_2} no longer shows all of {name} (lines {start}-{end} of {path}): "
+        "move its --8<-- [start:...] / [end:...] markers"
+    )
+
+
+def test_step_2_page_shows_the_event_rules_of_the_resources_template(site: Path):
+    # The page includes resources.yaml by line range: this catches a range that drifted.
+    template = yaml.load((ROOT / "demo/serverless/resources.yaml").read_text(), Loader=_IgnoreTags)
+    rules = [name for name, r in template["Resources"].items() if r["Type"] == "AWS::Events::Rule"]
+    code = read_page(site, STEP_2).code
+    assert rules, "resources.yaml has no EventBridge rule"
+    for name in [*rules, "EventsToQueuesPolicy"]:
+        assert re.search(rf"^\s*{name}:$", code, re.MULTILINE), (
+            f"docs/{STEP_2} does not show {name}: fix the line range of its resources.yaml include"
+        )
+    assert "Targets:" in code and "EventPattern:" in code
 
 
 def test_no_page_loads_anything_from_outside_the_site(site: Path):

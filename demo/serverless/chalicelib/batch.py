@@ -9,6 +9,10 @@ from typing import Any
 log = logging.getLogger("bank")
 
 
+class RecordFailed(Exception):
+    """An expected failure of one record (a client down, say): logged in one line, retried by SQS."""
+
+
 def process_partial(records: Any, handle: Callable[[Any], None]) -> dict[str, list[dict[str, str]]]:
     """Call ``handle`` per record; return ``batchItemFailures`` naming the records that raised.
 
@@ -20,6 +24,9 @@ def process_partial(records: Any, handle: Callable[[Any], None]) -> dict[str, li
         message_id = record.to_dict()["messageId"]
         try:
             handle(record)
+        except RecordFailed as error:
+            log.warning("record %s failed (%s); SQS will redeliver it", message_id, error)
+            failures.append({"itemIdentifier": message_id})
         except Exception:
             log.exception("record %s failed; SQS will redeliver it", message_id)
             failures.append({"itemIdentifier": message_id})
