@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import json
 
-import yaml
-
 from demo.localcloud.cloud import LOCAL_PARAMETERS, TEMPLATE, stage_environment
-
-
-class _CfnLoader(yaml.SafeLoader):
-    pass
-
-
-_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: f"!{suffix}")
+from demo.shipping import load_template
 
 
 def template():
-    return yaml.load(TEMPLATE.read_text(), Loader=_CfnLoader)
+    return load_template(TEMPLATE)
 
 
 def test_the_app_listens_on_the_queues_the_template_creates(cloud):

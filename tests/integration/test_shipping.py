@@ -1,0 +1,60 @@
+"""Packaging for AWS: Chalice's output merged with our template, and a zip that runs on its own."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+
+import pytest
+import yaml
+
+from demo.shipping import load_template, package
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory):
+    root = tmp_path_factory.mktemp("package")
+    sam = package("dev", root / "out", root / "build")
+    return load_template(sam), root / "out" / "deployment.zip"
+
+
+def test_every_sqs_handler_reports_partial_batch_failures_on_aws(packaged):
+    template, _ = packaged
+    functions = {
+        name: r for name, r in template["Resources"].items() if r.get("Type") == "AWS::Serverless::Function"
+    }
+    sqs_events = {
+        f"{name}.{event_name}": event["Properties"]
+        for name, function in functions.items()
+        for event_name, event in function["Properties"].get("Events", {}).items()
+        if event["Type"] == "SQS"
+    }
+    assert sorted(sqs_events) == [
+        "ApplyNotifications.ApplyNotificationsSqsEventSource",
+        "DeliverWebhooks.DeliverWebhooksSqsEventSource",
+        "WriteAudit.WriteAuditSqsEventSource",
+    ]
+    assert all(p["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for p in sqs_events.values())
+    assert functions["ApplyNotifications"]["DependsOn"] == ["NotificationsQueue"]
+
+
+def test_the_template_holds_our_resources_next_to_chalices(packaged):
+    template, _ = packaged
+    resources = template["Resources"]
+    for name in ("LedgerTable", "AuditTable", "NotificationsQueue", "EventBus", "WebhooksRule", "APIHandler"):
+        assert name in resources
+    yaml.safe_dump(template)  # plain data: the short tags were resolved
+
+
+def test_the_deployment_zip_imports_on_its_own(packaged, tmp_path):
+    _, zip_path = packaged
+    with zipfile.ZipFile(zip_path) as archive:
+        names = set(archive.namelist())
+        archive.extractall(tmp_path)
+    assert {"app.py", "chalicelib/bootstrap.py", "demo/bank/ledger.py"} <= names
+    assert not any(n.startswith(("demo/monolith", "demo/localcloud", "moto/")) for n in names)
+    # -S: no site-packages, so nothing but the zip (and the standard library) can be imported
+    code = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import app; print(len(app.app.routes))"
+    result = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
