@@ -213,33 +213,21 @@ def test_step_1_page_shows_app_py_as_it_is(site: Path):
 
 
 @pytest.mark.parametrize(
-    ("path", "name"),
+    ("page", "path", "name"),
     [
-        ("demo/bank/ledger.py", "decide"),
-        ("demo/serverless/chalicelib/ledger_table.py", "DynamoDBLedger.commit"),
+        (STEP_0, "demo/monolith/worker.py", "Worker.handle"),
+        (STEP_0, "demo/monolith/worker.py", "Worker._notify"),
+        (STEP_0, "demo/monolith/web.py", "InboxThenBroker"),
+        (STEP_0, "demo/monolith/web.py", "create_app.receive_notification"),
+        (STEP_1, "demo/bank/ledger.py", "decide"),
+        (STEP_1, "demo/serverless/chalicelib/ledger_table.py", "DynamoDBLedger.commit"),
+        (STEP_2, "demo/serverless/app.py", "deliver_webhooks"),
+        (STEP_2, "demo/bank/service.py", "apply_and_publish"),
+        (STEP_2, "demo/serverless/chalicelib/webhooks.py", "retry_delay"),
     ],
 )
-def test_step_1_page_shows_the_whole_definition(site: Path, path: str, name: str):
-    # The page includes these by named section (--8<-- [start:name] in the file): this catches a
-    # section marker that no longer encloses the whole definition.
-    source, start, end = definition_source(ROOT / path, name)
-    assert source in read_page(site, STEP_1).code, (
-        f"docs/{STEP_1} no longer shows all of {name} (lines {start}-{end} of {path}): "
-        "move its --8<-- [start:...] / [end:...] markers"
-    )
-
-
-@pytest.mark.parametrize(
-    ("path", "name", "page"),
-    [
-        ("demo/monolith/worker.py", "Worker.handle", STEP_0),
-        ("demo/monolith/worker.py", "Worker._notify", STEP_0),
-        ("demo/monolith/web.py", "InboxThenBroker", STEP_0),
-        ("demo/monolith/web.py", "create_app.receive_notification", STEP_0),
-    ],
-)
-def test_step_0_page_shows_the_monoliths_code_as_it_is(site: Path, path: str, name: str, page: str):
-    # Given the monolith's worker and ingress as they are on disk now (read at test time)
+def test_step_pages_show_the_whole_definition_as_it_is(site: Path, page: str, path: str, name: str):
+    # Given the code as it is on disk now (read at test time)
     source, start, end = definition_source(ROOT / path, name)
 
     # Then the page shows each definition whole: its --8<-- section markers still enclose it
@@ -254,25 +242,6 @@ def test_step_0_page_shows_the_monoliths_code_as_it_is(site: Path, path: str, na
 )
 def test_notebook_page_shows_the_outputs_of_a_run(site: Path, source: str):
     assert read_page(site, source).outputs > 0
-
-
-@pytest.mark.parametrize(
-    ("path", "name"),
-    [
-        ("demo/serverless/app.py", "deliver_webhooks"),
-        ("demo/bank/service.py", "apply_and_publish"),
-        ("demo/serverless/chalicelib/webhooks.py", "retry_delay"),
-    ],
-)
-def test_step_2_page_shows_the_whole_definition(site: Path, path: str, name: str):
-    # Given the step-2 code as it is on disk now (read at test time)
-    source, start, end = definition_source(ROOT / path, name)
-
-    # Then the page shows each definition whole: its --8<-- section markers still enclose it
-    assert source in read_page(site, STEP_2).code, (
-        f"docs/{STEP_2} no longer shows all of {name} (lines {start}-{end} of {path}): "
-        "move its --8<-- [start:...] / [end:...] markers"
-    )
 
 
 def test_step_2_page_shows_the_event_rules_of_the_resources_template(site: Path):
