@@ -57,7 +57,10 @@ docs-build: env-dev ## Build the docs site into site/
 	$(BIN)/mkdocs build --strict
 
 lab: env-lab ## Open the notebooks in JupyterLab
-	$(BIN)/jupyter lab notebooks/
+	@# The notebooks are jupytext .py files: open them as notebooks with a click, not as text.
+	mkdir -p $(VENV)/share/jupyter/lab/settings
+	cp notebooks/jupyterlab-settings.json $(VENV)/share/jupyter/lab/settings/overrides.json
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 benchmark: env ## Measure the import time of the Lambda entry module (cold start)
 	$(BIN)/python benchmarks/cold_start.py
