@@ -5,6 +5,11 @@ Every default port here can be changed on the command line; tests use free ports
 
 from __future__ import annotations
 
+from pathlib import Path
+
+# The Chalice project (app.py, chalicelib/, .chalice/, resources.yaml), inside the demo package.
+SERVERLESS_PROJECT = Path(__file__).resolve().parent / "serverless"
+
 HOST = "127.0.0.1"
 
 AWS_PORT = 4566  # the local cloud's AWS endpoint (LocalStack's port)

@@ -17,8 +17,10 @@ from typing import Any
 
 import yaml
 
+from demo.settings import SERVERLESS_PROJECT
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = PACKAGE_DIR / "serverless"
+PROJECT_DIR = SERVERLESS_PROJECT
 
 
 class _CfnLoader(yaml.SafeLoader):

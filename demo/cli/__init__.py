@@ -34,7 +34,7 @@ from demo.cli.common import (
     run_until_stopped,
 )
 from demo.client import BankApi, format_cents
-from demo.localcloud.session import chalicelib, local_session
+from demo.localcloud.session import chalicelib_module, local_session
 from demo.queues import queue_depths
 from demo.queues import redrive as redrive_queue
 
@@ -175,14 +175,6 @@ def queue_table(depths: dict[str, dict[str, int]]) -> Table:
         style = "red" if name.endswith("-dlq") and d["visible"] else None
         table.add_row(name, str(d["visible"]), str(d["in_flight"]), str(d["delayed"]), style=style)
     return table
-
-
-def chalicelib_module(name: str) -> Any:
-    """A module of the Lambda side's adapters (``chalicelib.<name>``)."""
-    import importlib
-
-    chalicelib()
-    return importlib.import_module(f"chalicelib.{name}")
 
 
 def _aws(aws_endpoint: str, service: str) -> Any:

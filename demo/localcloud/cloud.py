@@ -19,7 +19,6 @@ import importlib
 import json
 import logging
 import secrets
-import sys
 import threading
 import time
 import warnings
@@ -34,10 +33,10 @@ from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalic
 from demo import settings
 from demo.localcloud.moto_server import MotoServer, preload_cloudformation
 from demo.localcloud.pollers import SqsPoller
-from demo.localcloud.session import REGION, ensure_free, local_session
+from demo.localcloud.session import REGION, ensure_free, local_session, on_project_path
 from demo.queues import queue_depths
 
-PROJECT_DIR = Path(__file__).resolve().parent.parent / "serverless"
+PROJECT_DIR = settings.SERVERLESS_PROJECT
 TEMPLATE = PROJECT_DIR / "resources.yaml"
 STACK_NAME = "bank-local"
 
@@ -80,11 +79,9 @@ def stage_environment(stage: str, project_dir: Path = PROJECT_DIR) -> dict[str, 
     return env
 
 
-def load_chalice_app(project_dir: Path = PROJECT_DIR) -> Any:
+def load_chalice_app() -> Any:
     """Import app.py the way ``chalice local`` does: the project directory on sys.path."""
-    path = str(project_dir)
-    if path not in sys.path:
-        sys.path.insert(0, path)
+    on_project_path()
     return importlib.import_module("app")
 
 

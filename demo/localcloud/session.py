@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import importlib
 import socket
+import sys
 from typing import TYPE_CHECKING, Any
+
+from demo.settings import SERVERLESS_PROJECT
 
 if TYPE_CHECKING:
     import boto3
@@ -27,13 +31,14 @@ def ensure_free(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
-def chalicelib() -> Any:
-    """The Chalice project's ``chalicelib`` package (its AWS adapters), importable from the CLI."""
-    import importlib
-    import sys
-    from pathlib import Path
-
-    project = str(Path(__file__).resolve().parent.parent / "serverless")
+def on_project_path() -> None:
+    """Make the Chalice project importable as ``chalice local`` does (``app``, ``chalicelib``)."""
+    project = str(SERVERLESS_PROJECT)
     if project not in sys.path:
         sys.path.insert(0, project)
-    return importlib.import_module("chalicelib")
+
+
+def chalicelib_module(name: str) -> Any:
+    """A module of the Lambda side's adapters (``chalicelib.<name>``), for the CLI and the local cloud."""
+    on_project_path()
+    return importlib.import_module(f"chalicelib.{name}")
