@@ -68,6 +68,25 @@ class BankApi:
         response.raise_for_status()
         return response.json()
 
+    def reviews(self, status: str = "all") -> list[dict[str, Any]]:
+        """Large-payment reviews (step 3), oldest first: ``pending``, ``approved``, ... or ``all``."""
+        response = self._http.get("/reviews", params={"status": status})
+        response.raise_for_status()
+        return response.json()["reviews"]
+
+    def review(self, review_id: str) -> dict[str, Any] | None:
+        response = self._http.get(f"/reviews/{review_id}")
+        if response.status_code == 404:
+            return None
+        response.raise_for_status()
+        return response.json()
+
+    def decide(self, review_id: str, decision: str, reason: str = "") -> httpx.Response:
+        """POST a compliance decision (``approve`` or ``reject``); the caller reads the status."""
+        return self._http.post(
+            f"/reviews/{review_id}/decision", json={"decision": decision, "reason": reason}
+        )
+
     def health(self) -> dict[str, Any]:
         response = self._http.get("/health")
         response.raise_for_status()

@@ -17,51 +17,20 @@ from typing import Any
 
 import yaml
 
+from demo.cfn import deep_merge, inline_definitions, load_template
 from demo.settings import SERVERLESS_PROJECT
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = SERVERLESS_PROJECT
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """YAML with CloudFormation's short tags (!Ref, !GetAtt, !Sub...) kept as their long forms."""
-
-
-def _cfn_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = value.split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _cfn_tag)
-
-
-def load_template(path: Path) -> dict[str, Any]:
-    return yaml.load(path.read_text(), Loader=_CfnLoader)  # noqa: S506 - a SafeLoader subclass
-
-
-def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in over.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
 def merge_template() -> dict[str, Any]:
-    """resources.yaml with aws-overrides.yaml merged over it: the one --merge-template."""
-    return deep_merge(
+    """resources.yaml with aws-overrides.yaml merged over it, definitions inlined: the one
+    --merge-template."""
+    merged = deep_merge(
         load_template(PROJECT_DIR / "resources.yaml"), load_template(PROJECT_DIR / "aws-overrides.yaml")
     )
+    return inline_definitions(merged, PROJECT_DIR)
 
 
 def build_project(build_dir: Path) -> Path:

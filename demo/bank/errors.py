@@ -53,9 +53,11 @@ class InvalidNotification(BankError):
     code = "validation_error"
     status = 422
 
+    what = "notification"
+
     def __init__(self, errors: list[FieldError]) -> None:
         fields = ", ".join(e.field for e in errors)
-        super().__init__(f"invalid notification: {fields}")
+        super().__init__(f"invalid {self.what}: {fields}")
         self.errors = errors
 
     def to_dict(self) -> dict[str, object]:
@@ -72,3 +74,33 @@ class InvalidWalletId(BankError):
 class WalletNotFound(BankError):
     code = "wallet_not_found"
     status = 404
+
+
+class InvalidDecision(InvalidNotification):
+    """A review decision that is JSON but not a valid decision (same shape as a notification's)."""
+
+    what = "decision"
+
+
+class InvalidReviewQuery(BankError):
+    code = "invalid_status"
+    status = 422
+
+
+class ReviewNotFound(BankError):
+    code = "review_not_found"
+    status = 404
+
+
+class ReviewClosed(BankError):
+    """The review was decided already, or escalated: its workflow no longer waits for a decision."""
+
+    code = "review_closed"
+    status = 409
+
+
+class ReviewNotReady(BankError):
+    """The workflow has not yet handed out the token a decision resumes it with: try again shortly."""
+
+    code = "review_not_ready"
+    status = 409

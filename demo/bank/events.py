@@ -12,12 +12,14 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from demo.bank import reviews
 from demo.bank.ledger import Balance
 from demo.bank.notifications import PAYIN_RECEIVED, Notification
 
 SOURCE = "bank.ledger"
 CARD_TRANSACTION_UPDATED = "CardTransactionUpdated"
 BALANCE_UPDATED = "BalanceUpdated"
+LARGE_PAYMENT_FLAGGED = reviews.LARGE_PAYMENT_FLAGGED
 
 _NAMESPACE = uuid.UUID("6f1d8a52-3c1e-4e4b-9a57-2f0f4a8b9c10")  # this bank's event ids
 
@@ -63,19 +65,29 @@ class DomainEvent:
         return cls(**{name: detail[name] for name in cls.__dataclass_fields__})
 
 
-def events_for(notification: Notification, balance: Balance, occurred_at: int) -> list[DomainEvent]:
+def events_for(
+    notification: Notification,
+    balance: Balance,
+    occurred_at: int,
+    *,
+    refused: bool = False,
+    review_threshold: int | None = None,
+) -> list[DomainEvent]:
     """The events of an applied notification: the card transaction (card notifications only),
-    then the wallet's balance after it."""
+    then the wallet's balance after it, then (step 3) a flag for a payment large enough to need
+    a compliance review. ``refused``: the ledger refused this authorization (frozen wallet)."""
     n = notification
     events = []
     if n.webhook != PAYIN_RECEIVED:
         payload: dict[str, Any] = {
             "wallet_id": n.wallet_id,
             "authorization_id": n.authorization_id,
-            "status": _STATUS[n.webhook],
+            "status": "refused" if refused else _STATUS[n.webhook],
             "amount": n.amount,
             "currency": balance.currency,
         }
+        if refused:
+            payload["refusal_reason"] = "wallet_frozen"
         if n.merchant is not None:
             payload["merchant"] = {"name": n.merchant.name, "mcc": n.merchant.mcc}
         events.append(
@@ -102,4 +114,18 @@ def events_for(notification: Notification, balance: Balance, occurred_at: int) -
             balance.to_dict(),
         )
     )
+    if review_threshold is not None and reviews.needs_review(n, review_threshold):
+        flagged = reviews.ReviewRequest.for_notification(n, balance.currency)
+        events.append(
+            DomainEvent(
+                event_id(n.notification_id, LARGE_PAYMENT_FLAGGED),
+                LARGE_PAYMENT_FLAGGED,
+                n.notification_id,
+                n.wallet_id,
+                occurred_at,
+                "review",
+                flagged.review_id,
+                flagged.to_dict(),
+            )
+        )
     return events

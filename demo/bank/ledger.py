@@ -12,6 +12,9 @@ authorized (and for how much) and whether it is closed (settled or reversed). A 
 exactly while an authorization is authorized and not closed, whatever the order of arrival, and
 it holds the largest amount any notice of that authorization carried.
 Duplicates are the store's job: it commits each ``notification_id`` at most once.
+
+A wallet frozen by a rejected compliance review (step 3) refuses further card authorizations:
+a notice that would add or raise a hold changes nothing, and its event says ``refused``.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class Balance:
     current_balance: int
     authorizations: int
     currency: str = CURRENCY
+    frozen: bool = False
 
     @property
     def authorized_balance(self) -> int:
@@ -47,6 +51,7 @@ class Balance:
             "current_balance": self.current_balance,
             "authorizations": self.authorizations,
             "authorized_balance": self.authorized_balance,
+            "frozen": self.frozen,
         }
 
 
@@ -54,7 +59,8 @@ class Balance:
 class Authorization:
     """What the ledger knows of one card authorization.
 
-    ``version`` is the store's optimistic-concurrency counter (0: not stored yet).
+    ``version`` is the store's optimistic-concurrency counter (0: not stored yet). ``refused``:
+    its first notice came when the wallet was frozen, so it never held anything.
     """
 
     wallet_id: str
@@ -62,11 +68,12 @@ class Authorization:
     authorized_amount: int | None = None
     closed: bool = False
     version: int = 0
+    refused: bool = False
 
     @property
     def held(self) -> int:
         """The amount this authorization holds on the wallet right now."""
-        if self.authorized_amount is None or self.closed:
+        if self.authorized_amount is None or self.closed or self.refused:
             return 0
         return self.authorized_amount
 
@@ -83,8 +90,11 @@ class LedgerEntry:
 
 
 # --8<-- [start:decide]
-def decide(notification: Notification, authorization: Authorization | None = None) -> LedgerEntry:
-    """The ledger entry for ``notification``, given its authorization's stored state (if any)."""
+def decide(
+    notification: Notification, authorization: Authorization | None = None, *, frozen: bool = False
+) -> LedgerEntry:
+    """The ledger entry for ``notification``, given its authorization's stored state (if any)
+    and whether the wallet is frozen."""
     n = notification
     entry = LedgerEntry(notification_id=n.notification_id, wallet_id=n.wallet_id)
     if n.webhook in (PAYIN_RECEIVED, CARD_REFUND):
@@ -96,8 +106,12 @@ def decide(notification: Notification, authorization: Authorization | None = Non
         # Several notices for one authorization hold the largest amount: a rule that gives the
         # same result in any order of arrival.
         amount = max(before.authorized_amount or 0, _amount(n))
-        if amount == before.authorized_amount:
+        if amount == before.authorized_amount or before.refused:
             return entry
+        if frozen:  # refused: no hold is added or raised; a new authorization is marked refused
+            if before.authorized_amount is not None:
+                return entry
+            return replace(entry, authorization=replace(before, refused=True))
         after = replace(before, authorized_amount=amount)
         return replace(entry, authorizations_delta=after.held - before.held, authorization=after)
     if n.webhook == CARD_SETTLEMENT:
@@ -115,6 +129,17 @@ def decide(notification: Notification, authorization: Authorization | None = Non
         return replace(entry, authorizations_delta=after.held - before.held, authorization=after)
     raise ValueError(f"unknown webhook type {n.webhook!r}")
     # --8<-- [end:decide]
+
+
+def is_refused(notification: Notification, authorization: Authorization | None, frozen: bool) -> bool:
+    """Whether the ledger refused this authorization notice (from the state it stored): the same
+    answer for the first delivery and for every redelivery."""
+    n = notification
+    if not frozen or n.webhook != CARD_AUTHORIZATION:
+        return False
+    if authorization is None or authorization.refused:
+        return True
+    return (authorization.authorized_amount or 0) < _amount(n)
 
 
 def _amount(n: Notification) -> int:

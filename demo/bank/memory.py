@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from datetime import UTC, datetime
 
+from demo.bank.errors import ReviewClosed
 from demo.bank.events import DomainEvent
 from demo.bank.ledger import Authorization, Balance, LedgerEntry
 from demo.bank.notifications import Notification
-from demo.bank.ports import ConcurrentUpdate
+from demo.bank.ports import ConcurrentUpdate, WalletFrozen
+from demo.bank.reviews import Decision, DecisionRequest, Review, ReviewRequest, Status
 
 
 class InMemoryLedger:
@@ -20,6 +23,12 @@ class InMemoryLedger:
         self.seen: set[str] = set()
         self.wallets: dict[str, tuple[int, int]] = {}
         self.authorizations: dict[tuple[str, str], Authorization] = {}
+        self.frozen: set[str] = set()
+
+    def freeze(self, wallet_id: str) -> None:
+        """What a rejected review does to the wallet (in DynamoDB, the workflow's FreezeWallet)."""
+        with self._lock:
+            self.frozen.add(wallet_id)
 
     def authorization(self, wallet_id: str, authorization_id: str) -> Authorization | None:
         with self._lock:
@@ -29,6 +38,8 @@ class InMemoryLedger:
         with self._lock:
             if entry.notification_id in self.seen:
                 return False
+            if entry.authorizations_delta > 0 and entry.wallet_id in self.frozen:
+                raise WalletFrozen(entry.wallet_id)
             auth = entry.authorization
             if auth is not None:
                 key = (auth.wallet_id, auth.authorization_id)
@@ -47,7 +58,7 @@ class InMemoryLedger:
             if wallet_id not in self.wallets:
                 return None
             current, holds = self.wallets[wallet_id]
-            return Balance(wallet_id, current, holds)
+            return Balance(wallet_id, current, holds, frozen=wallet_id in self.frozen)
 
 
 class InMemoryQueue:
@@ -78,3 +89,68 @@ class InMemoryPublisher:
 
     def publish(self, events: list[DomainEvent]) -> None:
         self.events.extend(events)
+
+
+class InMemoryReviews:
+    """Both review ports in memory: a :class:`~demo.bank.ports.ReviewStore`, and a
+    :class:`~demo.bank.ports.ReviewWorkflow` that does synchronously what the state machine does:
+    record the pending review, file its token, then approve, or reject and freeze the wallet."""
+
+    def __init__(self, ledger: InMemoryLedger) -> None:
+        self._ledger = ledger
+        self._lock = threading.Lock()
+        self.items: dict[str, Review] = {}
+        self.started: list[str] = []
+
+    def review(self, review_id: str) -> Review | None:
+        with self._lock:
+            return self.items.get(review_id)
+
+    def reviews(self, status: Status | None = None) -> list[Review]:
+        with self._lock:
+            found = [r for r in self.items.values() if status is None or r.status is status]
+        return sorted(found, key=lambda r: (r.requested_at, r.review_id))
+
+    def file_token(self, review_id: str, task_token: str) -> None:
+        with self._lock:
+            review = self.items[review_id]
+            if review.status is Status.PENDING:
+                self.items[review_id] = replace(review, task_token=task_token)
+
+    def start(self, request: ReviewRequest) -> bool:
+        with self._lock:
+            if request.review_id in self.started:
+                return False
+            self.started.append(request.review_id)
+            self.items[request.review_id] = Review(
+                **request.to_dict(), status=Status.PENDING, requested_at=_now(), task_token=None
+            )
+        self.file_token(request.review_id, f"token-{request.review_id}")
+        return True
+
+    def resume(self, task_token: str, decision: DecisionRequest) -> None:
+        with self._lock:
+            review = next((r for r in self.items.values() if r.task_token == task_token), None)
+            if review is None or review.status is not Status.PENDING:
+                raise ReviewClosed("the review no longer waits for a decision")
+            approved = decision.decision is Decision.APPROVE
+            self.items[review.review_id] = replace(
+                review,
+                status=Status.APPROVED if approved else Status.REJECTED,
+                decision=str(decision.decision),
+                reason=decision.reason,
+                decided_at=_now(),
+            )
+        if not approved:
+            self._ledger.freeze(review.wallet_id)
+
+    def escalate(self, review_id: str) -> None:
+        """What the workflow does when nobody decides before the timeout."""
+        with self._lock:
+            review = self.items[review_id]
+            if review.status is Status.PENDING:
+                self.items[review_id] = replace(review, status=Status.ESCALATED, decided_at=_now())
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

@@ -10,10 +10,15 @@ from typing import Protocol
 from demo.bank.events import DomainEvent
 from demo.bank.ledger import Authorization, Balance, LedgerEntry
 from demo.bank.notifications import Notification
+from demo.bank.reviews import DecisionRequest, Review, ReviewRequest, Status
 
 
 class ConcurrentUpdate(Exception):
     """Another writer changed the authorization since it was read: read again and retry."""
+
+
+class WalletFrozen(Exception):
+    """The wallet was frozen since it was read: the entry's new hold was not committed."""
 
 
 class LedgerStore(Protocol):
@@ -25,7 +30,8 @@ class LedgerStore(Protocol):
         """Apply ``entry`` atomically with its "notification seen" marker.
 
         Returns False, changing nothing, when the notification was already applied. Raises
-        :class:`ConcurrentUpdate` when ``entry.authorization`` was read at a stale version.
+        :class:`ConcurrentUpdate` when ``entry.authorization`` was read at a stale version, and
+        :class:`WalletFrozen` when the entry adds a hold to a frozen wallet.
         """
         ...
 
@@ -49,4 +55,28 @@ class SecretSource(Protocol):
 class EventPublisher(Protocol):
     def publish(self, events: list[DomainEvent]) -> None:
         """Publish ``events`` (all or raise): consumers deduplicate by ``event_id``."""
+        ...
+
+
+class ReviewStore(Protocol):
+    def review(self, review_id: str) -> Review | None:
+        """The review the workflow recorded, with its task token once filed."""
+        ...
+
+    def reviews(self, status: Status | None = None) -> list[Review]:
+        """Reviews, oldest first, optionally of one status."""
+        ...
+
+    def file_token(self, review_id: str, task_token: str) -> None:
+        """Keep the token the workflow waits with, while the review is pending."""
+        ...
+
+
+class ReviewWorkflow(Protocol):
+    def start(self, request: ReviewRequest) -> bool:
+        """Start the review of a payment; False if it was started before (same review id)."""
+        ...
+
+    def resume(self, task_token: str, decision: DecisionRequest) -> None:
+        """Resume the waiting workflow; raise ReviewClosed if it no longer waits."""
         ...

@@ -11,9 +11,16 @@ from enum import StrEnum
 from demo.bank import notifications, signature
 from demo.bank.errors import InvalidWalletId, WalletNotFound
 from demo.bank.events import events_for
-from demo.bank.ledger import Balance, decide
+from demo.bank.ledger import Balance, decide, is_refused
 from demo.bank.notifications import Notification
-from demo.bank.ports import ConcurrentUpdate, EventPublisher, LedgerStore, NotificationQueue, SecretSource
+from demo.bank.ports import (
+    ConcurrentUpdate,
+    EventPublisher,
+    LedgerStore,
+    NotificationQueue,
+    SecretSource,
+    WalletFrozen,
+)
 
 
 class Outcome(StrEnum):
@@ -41,14 +48,20 @@ def apply(store: LedgerStore, notification: Notification, max_attempts: int = 8)
     """Worker: apply a notification to the ledger exactly once, whatever the redeliveries.
 
     The store commits the "seen" marker and the balance change together; a concurrent change
-    to the same authorization is retried from a fresh read.
+    to the same authorization is retried from a fresh read. Wallets are rarely frozen, so the
+    first attempt assumes it is not: a store that finds it frozen refuses the new hold, and the
+    retry decides again, knowing.
     """
+    frozen = False
     for _ in range(max_attempts):
         current = None
         if notification.authorization_id is not None:
             current = store.authorization(notification.wallet_id, notification.authorization_id)
         try:
-            applied = store.commit(decide(notification, current))
+            applied = store.commit(decide(notification, current, frozen=frozen))
+        except WalletFrozen:
+            frozen = True
+            continue
         except ConcurrentUpdate:
             continue
         return Outcome.APPLIED if applied else Outcome.DUPLICATE
@@ -57,19 +70,28 @@ def apply(store: LedgerStore, notification: Notification, max_attempts: int = 8)
 
 # --8<-- [start:apply_and_publish]
 def apply_and_publish(
-    store: LedgerStore, publisher: EventPublisher, notification: Notification, now: int
+    store: LedgerStore,
+    publisher: EventPublisher,
+    notification: Notification,
+    now: int,
+    review_threshold: int | None = None,
 ) -> Outcome:
     """Worker (step 2): apply, then publish the notification's events, duplicate or not.
 
     Publishing after the commit leaves a gap: a crash between the two would lose the events.
     Publishing again on every redelivery, with event ids derived from the notification, closes
     it: the redelivery that SQS makes after the crash publishes them, and consumers deduplicate.
+    Payments of ``review_threshold`` cents or more are flagged for a compliance review (step 3).
     """
-    outcome = apply(store, notification)
-    balance = store.balance(notification.wallet_id)
+    n = notification
+    outcome = apply(store, n)
+    balance = store.balance(n.wallet_id)
     if balance is None:  # cannot happen after a commit; a store that lost the wallet is broken
-        raise RuntimeError(f"wallet {notification.wallet_id} missing after its commit")
-    publisher.publish(events_for(notification, balance, now))
+        raise RuntimeError(f"wallet {n.wallet_id} missing after its commit")
+    refused = False
+    if balance.frozen and n.authorization_id is not None:  # only then can it have been refused
+        refused = is_refused(n, store.authorization(n.wallet_id, n.authorization_id), frozen=True)
+    publisher.publish(events_for(n, balance, now, refused=refused, review_threshold=review_threshold))
     return outcome
     # --8<-- [end:apply_and_publish]
 

@@ -4,7 +4,8 @@ What ``start()`` does, in order:
 
 1. start moto's server (default 127.0.0.1:4566, LocalStack's port; 0 picks a free port);
 2. deploy ``demo/serverless/resources.yaml`` through moto's CloudFormation, with the local
-   stage's parameters (short visibility timeout, few receives before the DLQ);
+   stage's parameters (short visibility timeout, few receives before the DLQ) and the review
+   workflow's definition inlined; moto executes the state machine for real (ASL interpreter);
 3. store a random processor signing secret, and the client webhook secret, as SSM SecureStrings
    under the stack's KMS key;
 4. load the Chalice app as ``chalice local`` does and wire it to this endpoint;
@@ -31,7 +32,8 @@ import httpx
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice
 
 from demo import settings
-from demo.localcloud.moto_server import MotoServer, preload_cloudformation
+from demo.cfn import inline_definitions, load_template
+from demo.localcloud.moto_server import MotoServer, hand_state_machines_to_executor, preload_cloudformation
 from demo.localcloud.pollers import SqsPoller
 from demo.localcloud.session import REGION, ensure_free, local_session, on_project_path
 from demo.queues import queue_depths
@@ -226,6 +228,18 @@ class LocalCloud:
             for poller in self.pollers:
                 poller.resume()
 
+    @contextlib.contextmanager
+    def settings_changed(self, **changes: Any) -> Iterator[Any]:
+        """Run the app with some settings changed (e.g. a short review timeout), then restore them."""
+        from chalicelib import bootstrap
+
+        before = bootstrap.container().settings
+        bootstrap.configure(replace(before, **changes), session=self.session)
+        try:
+            yield bootstrap.container().settings
+        finally:
+            bootstrap.configure(before, session=self.session)
+
     # -- start-up steps -----------------------------------------------------------------------
 
     def _deploy_stack(self) -> None:
@@ -236,13 +250,14 @@ class LocalCloud:
         warnings.filterwarnings("ignore", message="Tried to parse AWS::SQS::QueuePolicy")
         cfn.create_stack(
             StackName=STACK_NAME,
-            TemplateBody=TEMPLATE.read_text(),
+            TemplateBody=json.dumps(inline_definitions(load_template(TEMPLATE), PROJECT_DIR)),
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in self.parameters.items()],
         )
         stack = cfn.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
         if stack["StackStatus"] != "CREATE_COMPLETE":
             raise RuntimeError(f"stack {STACK_NAME} ended in {stack['StackStatus']}")
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        hand_state_machines_to_executor()
 
     def _store_signing_secret(self) -> None:
         secrets = {
@@ -274,6 +289,7 @@ class LocalCloud:
         from chalicelib import bootstrap
 
         env = stage_environment(self.stage)
+        env["REVIEW_STATE_MACHINE_ARN"] = self.outputs["ReviewStateMachineArn"]
         settings = bootstrap.Settings.from_env({**env, "AWS_REGION": REGION})
         bootstrap.configure(replace(settings, endpoint_url=self.aws_endpoint), session=self.session)
 

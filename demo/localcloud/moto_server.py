@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import threading
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 # that format, so we tell the import system the optional module is absent.
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
+from moto.core.config import default_user_config  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
     DomainDispatcherApplication,
     MotoRequestHandler,
@@ -62,6 +64,10 @@ class MotoServer:
             host, port, app, threaded=True, request_handler=_QuietHandler
         )
         self.host, self.port = self._server.server_address[:2]
+        # Step Functions: run the executions (moto only records them by default), and let their
+        # service tasks call this server (moto's interpreter calls localhost:$MOTO_PORT).
+        default_user_config["stepfunctions"] = {"execute_state_machine": True}
+        os.environ["MOTO_PORT"] = str(self.port)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
 
     @property
@@ -84,3 +90,26 @@ def preload_cloudformation() -> None:
     takes about twice as long while the caller waits.
     """
     import moto.cloudformation.models  # noqa: F401
+
+
+def hand_state_machines_to_executor() -> list[str]:
+    """Make the state machines moto's CloudFormation created executable; returns their ARNs.
+
+    With execution enabled, moto's Step Functions API answers from its interpreter's backend,
+    but its CloudFormation creates state machines in the plain backend, where that API does not
+    look. Creating each one again in the interpreter's backend (same name, same ARN) also has
+    the interpreter parse its definition, so an invalid one fails the start of the local cloud.
+    """
+    from moto.stepfunctions.models import stepfunctions_backends
+    from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+
+    arns = []
+    for account, regions in stepfunctions_backends.items():
+        for region, backend in regions.items():
+            executor = stepfunctions_parser_backends[account][region]
+            known = {sm.arn for sm in executor.state_machines}
+            for sm in backend.state_machines:
+                if sm.arn not in known:
+                    executor.create_state_machine(sm.name, sm.definition, sm.roleArn)
+                arns.append(sm.arn)
+    return arns

@@ -6,6 +6,9 @@ Each handler is thin: parse the event, call the domain (demo.bank), answer.
 - the worker (SQS): applies each notification to the DynamoDB ledger, publishes its events.
 - the dispatcher (SQS, from EventBridge): signed webhooks to the client, retried with backoff.
 - the audit writer (SQS, from EventBridge): an append-only history per wallet.
+- the review desk (SQS, from EventBridge): starts a large payment's review workflow (Step
+  Functions, no Lambda inside) and files the task token the workflow waits with.
+- ``GET /reviews``, ``POST /reviews/{review_id}/decision``: the compliance officer's side.
 - ``GET /wallets/{wallet_id}/balance`` and ``GET /health``.
 """
 
@@ -22,9 +25,9 @@ from chalice import Chalice, Response
 from chalice.app import SQSEvent
 
 from chalicelib.batch import RecordFailed, process_partial
-from chalicelib.bootstrap import AUDIT_QUEUE, NOTIFICATIONS_QUEUE, WEBHOOKS_QUEUE, container
+from chalicelib.bootstrap import AUDIT_QUEUE, NOTIFICATIONS_QUEUE, REVIEWS_QUEUE, WEBHOOKS_QUEUE, container
 from chalicelib.webhooks import post_webhook
-from demo.bank import notifications, service
+from demo.bank import notifications, reviews, service
 from demo.bank.errors import BankError
 from demo.bank.events import DomainEvent
 from demo.bank.signature import SIGNATURE_HEADER
@@ -103,7 +106,13 @@ def apply_notifications(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
 
     def apply(record: Any) -> None:
         notification = notifications.parse(record.body.encode("utf-8"))
-        service.apply_and_publish(deps.ledger, deps.events, notification, now=int(time.time()))
+        service.apply_and_publish(
+            deps.ledger,
+            deps.events,
+            notification,
+            now=int(time.time()),
+            review_threshold=deps.settings.review_threshold_cents,
+        )
 
     return process_partial(event, apply)
 
@@ -139,3 +148,45 @@ def write_audit(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     return process_partial(
         event, lambda r: audit.record(DomainEvent.from_detail(json.loads(r.body)["detail"]))
     )
+
+
+# --8<-- [start:reviews]
+@app.on_sqs_message(queue=REVIEWS_QUEUE, batch_size=10)
+def review_desk(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
+    """A ``LargePaymentFlagged`` event starts the payment's review workflow (its execution is
+    named by the review id: a redelivery starts nothing); the workflow's ``ReviewRequested``
+    brings the task token that a decision will resume it with."""
+    deps = container()
+
+    def handle(record: Any) -> None:
+        event = json.loads(record.body)
+        reviews.on_event(event["detail-type"], event["detail"], deps.reviews, deps.review_workflow)
+
+    return process_partial(event, handle)
+
+
+@app.route("/reviews", methods=["GET"])
+@json_errors
+def list_reviews() -> dict[str, object]:
+    """``?status=pending|approved|rejected|escalated|all`` (default: all)."""
+    status = reviews.parse_status((app.current_request.query_params or {}).get("status"))
+    return {"reviews": [r.to_dict() for r in container().reviews.reviews(status)]}
+
+
+@app.route("/reviews/{review_id}", methods=["GET"])
+@json_errors
+def get_review(review_id: str) -> dict[str, object]:
+    return reviews.get(container().reviews, review_id).to_dict()
+
+
+@app.route("/reviews/{review_id}/decision", methods=["POST"])
+@json_errors
+def decide_review(review_id: str) -> Response:
+    """``{"decision": "approve"|"reject", "reason": "..."}``: resumes the waiting workflow, which
+    records the decision (and, for a rejection, freezes the wallet)."""
+    deps = container()
+    decision = reviews.submit(deps.reviews, deps.review_workflow, review_id, app.current_request.raw_body)
+    return Response(
+        status_code=202, body={"review_id": review_id, **decision.to_dict(), "status": "accepted"}
+    )
+    # --8<-- [end:reviews]

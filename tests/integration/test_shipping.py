@@ -9,7 +9,8 @@ import zipfile
 import pytest
 import yaml
 
-from demo.shipping import load_template, package
+from demo.cfn import load_template
+from demo.shipping import package
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from demo.cfn import load_template
 from demo.localcloud.cloud import LOCAL_PARAMETERS, TEMPLATE, stage_environment
-from demo.shipping import load_template
 
 
 def template():

@@ -8,9 +8,10 @@ import time
 import pytest
 from envelopes import payin
 
-from demo.bank.memory import InMemoryLedger, InMemoryPublisher, InMemoryQueue, StaticSecrets
+from demo.bank.memory import InMemoryLedger, InMemoryPublisher, InMemoryQueue, InMemoryReviews, StaticSecrets
 from demo.bank.signature import sign
 from demo.localcloud.cloud import load_chalice_app
+from demo.localcloud.session import chalicelib_module
 
 
 class FakeContainer:
@@ -19,11 +20,10 @@ class FakeContainer:
         self.queue = InMemoryQueue()
         self.events = InMemoryPublisher()
         self.secrets = StaticSecrets("test-secret")
-
-        class _Settings:
-            stage = "unit"
-
-        self.settings = _Settings()
+        self.reviews = self.review_workflow = InMemoryReviews(self.ledger)
+        self.settings = chalicelib_module("bootstrap").Settings(
+            stage="unit", ledger_table="t", signing_secret_parameter="p", review_threshold_cents=10_000
+        )
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ from chalicelib.audit import AuditTrail, Counters
 from chalicelib.events import EventBridgePublisher
 from chalicelib.ledger_table import DynamoDBLedger
 from chalicelib.queues import SqsNotificationQueue
+from chalicelib.reviews import DynamoDBReviews, StepFunctionsReviews
 from chalicelib.secrets import SsmParameter, SsmSigningSecret
 from chalicelib.webhooks import SqsBackoff
 
@@ -26,6 +27,7 @@ from chalicelib.webhooks import SqsBackoff
 NOTIFICATIONS_QUEUE = "bank-notifications"
 WEBHOOKS_QUEUE = "bank-webhooks"
 AUDIT_QUEUE = "bank-audit"
+REVIEWS_QUEUE = "bank-reviews"
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,9 @@ class Settings:
     region: str | None = None
     endpoint_url: str | None = None
     secret_ttl_seconds: float = 60.0
+    review_state_machine_arn: str = ""
+    review_threshold_cents: int = 1_000_000
+    review_decision_timeout_seconds: int = 172_800
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -66,6 +71,9 @@ class Settings:
             webhook_retry_max_seconds=float(env.get("WEBHOOK_RETRY_MAX_SECONDS", "900")),
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
             endpoint_url=env.get("AWS_ENDPOINT_URL"),
+            review_state_machine_arn=env.get("REVIEW_STATE_MACHINE_ARN", ""),
+            review_threshold_cents=int(env.get("REVIEW_THRESHOLD_CENTS", "1000000")),
+            review_decision_timeout_seconds=int(env.get("REVIEW_DECISION_TIMEOUT_SECONDS", "172800")),
         )
 
 
@@ -135,6 +143,22 @@ class Container:
             "backoff",
             lambda: SqsBackoff(
                 self._client("sqs"), s.webhook_retry_base_seconds, s.webhook_retry_max_seconds
+            ),
+        )
+
+    @property
+    def reviews(self) -> DynamoDBReviews:
+        return self._get(
+            "reviews", lambda: DynamoDBReviews(self._client("dynamodb"), self.settings.ledger_table)
+        )
+
+    @property
+    def review_workflow(self) -> StepFunctionsReviews:
+        s = self.settings
+        return self._get(
+            "review_workflow",
+            lambda: StepFunctionsReviews(
+                self._client("stepfunctions"), s.review_state_machine_arn, s.review_decision_timeout_seconds
             ),
         )
 

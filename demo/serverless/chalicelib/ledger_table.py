@@ -4,12 +4,15 @@ Single-table layout (partition key ``pk``, sort key ``sk``):
 
 | item            | pk                     | sk              | attributes                              |
 |-----------------|------------------------|-----------------|-----------------------------------------|
-| wallet balance  | ``WALLET#<wallet_id>`` | ``BALANCE``     | current_balance, authorizations         |
-| authorization   | ``WALLET#<wallet_id>`` | ``AUTH#<id>``   | authorized_amount, closed, version      |
+| wallet balance  | ``WALLET#<wallet_id>`` | ``BALANCE``     | current_balance, authorizations, frozen |
+| authorization   | ``WALLET#<wallet_id>`` | ``AUTH#<id>``   | authorized_amount, closed, refused, ... |
 | seen marker     | ``NOTIFICATION#<id>``  | ``SEEN``        | wallet_id, applied_at                   |
+| review (step 3) | ``REVIEW``             | ``<review_id>`` | status, task_token, ... (chalicelib.reviews) |
 
 The seen marker and the balance change commit in one transaction, so a redelivered notification
 either finds its marker (and changes nothing) or was never applied: idempotent by construction.
+A new hold on a wallet is conditional on the wallet not being frozen (the review workflow
+freezes it with one UpdateItem), so a freeze is never overtaken by an authorization in flight.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import time
 from typing import Any
 
 from demo.bank.ledger import Authorization, Balance, LedgerEntry
-from demo.bank.ports import ConcurrentUpdate
+from demo.bank.ports import ConcurrentUpdate, WalletFrozen
 
 BALANCE = "BALANCE"
 
@@ -49,6 +52,7 @@ class DynamoDBLedger:
             authorized_amount=int(amount["N"]) if amount else None,
             closed=item["closed"]["BOOL"],
             version=int(item["version"]["N"]),
+            refused=item.get("refused", {}).get("BOOL", False),
         )
 
     # --8<-- [start:commit]
@@ -82,6 +86,9 @@ class DynamoDBLedger:
                 }
             },
         ]
+        if entry.authorizations_delta > 0:  # a new hold: not on a frozen wallet
+            items[1]["Update"]["ConditionExpression"] = "attribute_not_exists(frozen) OR frozen = :no"
+            items[1]["Update"]["ExpressionAttributeValues"][":no"] = {"BOOL": False}
         if entry.authorization is not None:
             items.append({"Put": self._authorization_put(entry.authorization)})
         try:
@@ -90,6 +97,8 @@ class DynamoDBLedger:
             codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
             if codes and codes[0] == "ConditionalCheckFailed":
                 return False  # the marker exists: this notification was applied before
+            if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
+                raise WalletFrozen(entry.wallet_id) from None
             if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
                 raise ConcurrentUpdate(f"authorization changed under {entry.notification_id}") from None
             raise
@@ -103,6 +112,8 @@ class DynamoDBLedger:
             "closed": {"BOOL": auth.closed},
             "version": {"N": str(auth.version + 1)},
         }
+        if auth.refused:
+            item["refused"] = {"BOOL": True}
         if auth.authorized_amount is not None:
             item["authorized_amount"] = {"N": str(auth.authorized_amount)}
         put: dict[str, Any] = {"TableName": self._table, "Item": item}
@@ -126,4 +137,5 @@ class DynamoDBLedger:
             current_balance=int(item["current_balance"]["N"]),
             authorizations=int(item["authorizations"]["N"]),
             currency=item["currency"]["S"],
+            frozen=item.get("frozen", {}).get("BOOL", False),
         )
