@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from demo import processor, settings
-from demo.cli import fintech, monolith
+from demo.cli import fintech, monolith, reviews
 from demo.cli.common import (
     ApiOption,
     ApiPortOption,
@@ -156,7 +156,8 @@ def balance(wallet_id: str, api: ApiOption = settings.API_URL) -> None:
         raise fail(f"cannot read from {api}: {error}") from None
     if found is None:
         raise fail(f"no wallet {wallet_id!r}", code=2)
-    table = Table(title=f"Wallet {wallet_id} ({found['currency']})")
+    frozen = " [bold red]frozen: card authorizations refused[/]" if found.get("frozen") else ""
+    table = Table(title=f"Wallet {wallet_id} ({found['currency']}){frozen}")
     for column in ("current_balance", "authorizations", "authorized_balance"):
         table.add_column(column.replace("_", " "), justify="right")
     table.add_row(
@@ -195,6 +196,7 @@ def status(aws_endpoint: AwsOption = settings.AWS_ENDPOINT, stage: StageOption =
         audit, dynamodb = chalicelib_module("audit"), _aws(aws_endpoint, "dynamodb")
         counters = audit.Counters(dynamodb, f"bank-ledger-{stage}").read()
         events = audit.AuditTrail(dynamodb, f"bank-audit-{stage}").count()
+        executions = reviews.execution_counts(_aws(aws_endpoint, "stepfunctions"))
     except botocore.exceptions.EndpointConnectionError:
         raise _unreachable(aws_endpoint) from None
     console.print(queue_table(depths))
@@ -202,6 +204,8 @@ def status(aws_endpoint: AwsOption = settings.AWS_ENDPOINT, stage: StageOption =
         f"events published: {events} (distinct, as the audit recorded them), "
         f"webhooks delivered: {counters.get('webhooks_delivered', 0)} (client answers 2xx, duplicates included)"
     )
+    counted = ", ".join(f"{n} {s.lower()}" for s, n in sorted(executions.items())) or "none"
+    console.print(f"review executions ({reviews.STATE_MACHINE}): {counted}")
 
 
 @app.command()
@@ -247,7 +251,12 @@ def audit(
         table.add_column(column)
     for event in history:
         payload = event["payload"]
-        what = payload.get("status") or f"current {format_cents(payload['current_balance'])}"
+        if "current_balance" in payload:
+            what = f"current {format_cents(payload['current_balance'])}"
+        elif "review_id" in payload:
+            what = f"review {payload['review_id']}"
+        else:
+            what = payload["status"]
         at = time.strftime("%H:%M:%S", time.localtime(event["occurred_at"]))
         table.add_row(at, event["type"], event["object_id"], what, event["event_id"][:8] + "...")
     console.print(table)
@@ -337,6 +346,9 @@ def demo(
             "balances do NOT match the stream" if not all_match else "some notifications were rejected"
         )
     console.print("[bold green]All balances match the stream[/]: duplicates and reordering changed nothing.")
+
+
+reviews.register(app)  # step 3: payin, card, reviews, approve, reject
 
 
 def main() -> None:

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -71,6 +72,55 @@ def running_cloud():
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
+
+
+def poll_cli(*args: str, until: Callable[[subprocess.CompletedProcess], bool], timeout: float = 30):
+    """Run ``bankdemo *args`` until ``until(result)``; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not until(result := bankdemo(*args)):
+        assert time.monotonic() < deadline, result.stdout + result.stderr
+        time.sleep(0.2)
+    return result
+
+
+@pytest.mark.slow
+def test_a_large_payin_is_reviewed_then_rejected_and_the_card_refused_from_the_cli(running_cloud):
+    _, api, aws, _ = running_cloud
+    endpoints = ["--api", api, "--aws-endpoint", aws]
+
+    sent = bankdemo("payin", "cli-big", "15,000.00", *endpoints)
+    assert sent.returncode == 0, sent.stderr
+    assert "payin.received 15,000.00 EUR for cli-big: accepted" in sent.stdout
+    assert bankdemo("payin", "cli-big", "12.345", *endpoints).returncode == 2  # a third decimal
+
+    listed = poll_cli(
+        "reviews",
+        "--status",
+        "pending",
+        "--api",
+        api,
+        until=lambda r: "cli-big" in r.stdout and "opening" not in r.stdout,
+    )
+    review = re.search(r"rv-[0-9a-f]{32}", listed.stdout).group()
+    assert "payin 15,000.00" in listed.stdout
+
+    no_reason = bankdemo("reject", review, "--api", api)
+    assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
+    rejected = bankdemo("reject", review, "--reason", "source of funds unclear", "--api", api)
+    assert rejected.returncode == 0, rejected.stderr
+    poll_cli("balance", "cli-big", "--api", api, until=lambda r: "frozen" in r.stdout)
+
+    assert bankdemo("card", "cli-big", "25", *endpoints).returncode == 0
+    poll_cli("audit", "cli-big", "--aws-endpoint", aws, until=lambda r: "refused" in r.stdout)
+
+    shown = bankdemo("reviews", review, "--api", api, "--aws-endpoint", aws)
+    assert shown.returncode == 0, shown.stderr
+    assert "status: rejected" in shown.stdout and "FreezeWallet" in shown.stdout
+    again = bankdemo("approve", review, "--api", api)
+    assert again.returncode == 2 and "review_closed" in again.stderr
+    assert bankdemo("reviews", "--status", "open", "--api", api).returncode == 2
+    status = bankdemo("status", "--aws-endpoint", aws)
+    assert "review executions (large-payment-review): 1 succeeded" in status.stdout
 
 
 @pytest.mark.slow

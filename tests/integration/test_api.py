@@ -29,6 +29,7 @@ def test_a_notification_is_accepted_then_applied(cloud, api, wallet):
         "current_balance": 10_000,
         "authorizations": 0,
         "authorized_balance": 10_000,
+        "frozen": False,
     }
 
 

@@ -79,12 +79,12 @@ def test_a_failed_publish_after_the_commit_is_repaired_by_the_redelivery(cloud, 
     real = service.apply_and_publish
     failures = []
 
-    def publish_fails_once(store, publisher, notification, now):
+    def publish_fails_once(store, publisher, notification, now, **options):
         if not failures:
             failures.append(notification.notification_id)
             service.apply(store, notification)  # the ledger commits...
             raise ConnectionError("EventBridge unreachable")  # ...then the publish fails
-        return real(store, publisher, notification, now)
+        return real(store, publisher, notification, now, **options)
 
     monkeypatch.setattr(service, "apply_and_publish", publish_fails_once)
     stream = generate(1, seed=13, duplicates=0, wallet_prefix=prefix())

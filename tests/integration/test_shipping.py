@@ -34,16 +34,40 @@ def test_every_sqs_handler_reports_partial_batch_failures_on_aws(packaged):
     assert sorted(sqs_events) == [
         "ApplyNotifications.ApplyNotificationsSqsEventSource",
         "DeliverWebhooks.DeliverWebhooksSqsEventSource",
+        "ReviewDesk.ReviewDeskSqsEventSource",
         "WriteAudit.WriteAuditSqsEventSource",
     ]
     assert all(p["FunctionResponseTypes"] == ["ReportBatchItemFailures"] for p in sqs_events.values())
     assert functions["ApplyNotifications"]["DependsOn"] == ["NotificationsQueue"]
 
 
+def test_the_review_workflow_ships_inline_and_its_starter_knows_its_arn(packaged):
+    template, _ = packaged
+    resources = template["Resources"]
+    machine = resources["ReviewStateMachine"]["Properties"]
+    assert "DefinitionS3Location" not in machine and "DefinitionSubstitutions" not in machine
+    parts = machine["DefinitionString"]["Fn::Join"][1]
+    assert {"Ref": "LedgerTable"} in parts and "$$.Task.Token" in "".join(
+        p for p in parts if isinstance(p, str)
+    )
+    desk = resources["ReviewDesk"]["Properties"]["Environment"]["Variables"]
+    assert desk["REVIEW_STATE_MACHINE_ARN"] == {"Ref": "ReviewStateMachine"}
+    assert desk["BANK_STAGE"] == "dev"  # Chalice's own variables are still there: merged, not replaced
+
+
 def test_the_template_holds_our_resources_next_to_chalices(packaged):
     template, _ = packaged
     resources = template["Resources"]
-    for name in ("LedgerTable", "AuditTable", "NotificationsQueue", "EventBus", "WebhooksRule", "APIHandler"):
+    for name in (
+        "LedgerTable",
+        "AuditTable",
+        "NotificationsQueue",
+        "EventBus",
+        "WebhooksRule",
+        "ReviewStateMachine",
+        "ReviewWorkflowRole",
+        "APIHandler",
+    ):
         assert name in resources
     yaml.safe_dump(template)  # plain data: the short tags were resolved
 

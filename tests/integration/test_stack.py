@@ -18,18 +18,19 @@ def test_the_app_listens_on_the_queues_the_template_creates(cloud):
     resources = template()["Resources"]
     names = {
         k: resources[k]["Properties"]["QueueName"]
-        for k in ("NotificationsQueue", "WebhooksQueue", "AuditQueue")
+        for k in ("NotificationsQueue", "WebhooksQueue", "AuditQueue", "ReviewsQueue")
     }
     assert names == {
         "NotificationsQueue": bootstrap.NOTIFICATIONS_QUEUE,
         "WebhooksQueue": bootstrap.WEBHOOKS_QUEUE,
         "AuditQueue": bootstrap.AUDIT_QUEUE,
+        "ReviewsQueue": bootstrap.REVIEWS_QUEUE,
     }
     sqs_sources = [s for s in cloud.app_module.app.event_sources if type(s).__name__ == "SQSEventConfig"]
     assert sorted(s.queue for s in sqs_sources) == sorted(names.values())
 
 
-def test_the_bus_routes_ledger_events_to_the_webhook_and_audit_queues(cloud, sqs):
+def test_the_bus_routes_ledger_events_to_the_webhook_audit_and_review_queues(cloud, sqs):
     events = cloud.client("events")
     rules = events.list_rules(EventBusName="bank")["Rules"]
     targets = {
@@ -39,9 +40,20 @@ def test_the_bus_routes_ledger_events_to_the_webhook_and_audit_queues(cloud, sqs
         ]
         for rule in rules
     }
-    assert sorted(q for qs in targets.values() for q in qs) == ["bank-audit", "bank-webhooks"]
-    patterns = {json.dumps(json.loads(r["EventPattern"]), sort_keys=True) for r in rules}
-    assert all('"source": ["bank.ledger"]' in p for p in patterns)
+    assert sorted(q for qs in targets.values() for q in qs) == ["bank-audit", "bank-reviews", "bank-webhooks"]
+    patterns = [json.loads(r["EventPattern"]) for r in rules]
+    assert all("bank.ledger" in p["source"] for p in patterns)
+    # the review desk hears of large payments, and of the workflow's requests for a decision
+    [reviews] = [p for p in patterns if "bank.reviews" in p["source"]]
+    assert sorted(reviews["detail-type"]) == ["LargePaymentFlagged", "ReviewRequested"]
+
+
+def test_the_review_workflow_is_deployed_with_its_own_role(cloud):
+    sfn = cloud.client("stepfunctions")
+    machine = sfn.describe_state_machine(stateMachineArn=cloud.outputs["ReviewStateMachineArn"])
+    assert machine["name"] == "large-payment-review"
+    assert ":role/" in machine["roleArn"] and "ReviewWorkflowRole" in machine["roleArn"]
+    assert "$$.Task.Token" in machine["definition"] and "${" not in machine["definition"]
 
 
 def test_each_stage_names_the_table_the_template_creates_for_it(cloud):

@@ -7,9 +7,9 @@ from envelopes import authorization, payin, refund, reversal, settlement
 
 from demo.bank import service
 from demo.bank.errors import InvalidWalletId, WalletNotFound
-from demo.bank.ledger import Authorization, Balance, decide
+from demo.bank.ledger import Authorization, Balance, decide, is_refused
 from demo.bank.memory import InMemoryLedger
-from demo.bank.notifications import parse
+from demo.bank.notifications import parse, validate
 from demo.bank.ports import ConcurrentUpdate
 
 
@@ -147,3 +147,38 @@ def test_a_stale_authorization_version_is_refused_by_the_store(store):
     replay = decide(parse(json.dumps(reversal("w-1", "a-1")).encode()), None)  # read before the first commit
     with pytest.raises(ConcurrentUpdate):
         store.commit(replay)
+
+
+# -- frozen wallets (step 3: a rejected review freezes the wallet) ------------------------------
+
+
+def test_a_frozen_wallet_refuses_a_new_authorization_and_marks_it_refused():
+    n = validate(authorization("w-1", "a-1", 500))
+    entry = decide(n, None, frozen=True)
+    assert entry.authorizations_delta == 0 and entry.current_delta == 0
+    assert entry.authorization is not None and entry.authorization.refused
+    assert is_refused(n, entry.authorization, frozen=True)
+
+
+def test_a_frozen_wallet_refuses_to_raise_an_existing_hold_but_keeps_it():
+    held = Authorization("w-1", "a-1", authorized_amount=500, version=1)
+    n = validate(authorization("w-1", "a-1", 900))
+    assert decide(n, held, frozen=True).authorizations_delta == 0
+    assert is_refused(n, held, frozen=True)
+    # the notice that made the hold, delivered again after the freeze, was not refused
+    assert not is_refused(validate(authorization("w-1", "a-1", 500)), held, frozen=True)
+
+
+def test_a_frozen_wallet_still_settles_and_reverses():
+    held = Authorization("w-1", "a-1", authorized_amount=500, version=1)
+    settled = decide(validate(settlement("w-1", "a-1", 480)), held, frozen=True)
+    assert (settled.current_delta, settled.authorizations_delta) == (-480, -500)
+
+
+def test_apply_retries_knowing_the_wallet_froze_under_it():
+    store = InMemoryLedger()
+    service.apply(store, validate(payin("w-1", 1_000)))
+    store.freeze("w-1")
+    assert service.apply(store, validate(authorization("w-1", "a-1", 500))) == service.Outcome.APPLIED
+    assert store.balance("w-1") == Balance("w-1", 1_000, 0, frozen=True)
+    assert store.authorization("w-1", "a-1").refused
