@@ -293,6 +293,9 @@ class LocalCloud:
         settings = bootstrap.Settings.from_env({**env, "AWS_REGION": REGION})
         bootstrap.configure(replace(settings, endpoint_url=self.aws_endpoint), session=self.session)
 
+        # On AWS, API Gateway checks the review routes' IAM (SigV4) authorizer; Chalice's local
+        # server cannot, admits the request, and warns each time: once is enough (docs, step 3).
+        warnings.filterwarnings("ignore", message="IAMAuthorizer is not a supported in local mode")
         app = _as_local_app(self.app_module.app)
         config = Config.create(chalice_stage=self.stage, app_name="bank", project_dir=str(PROJECT_DIR))
         try:

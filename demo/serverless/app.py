@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, Response
+from chalice import Chalice, IAMAuthorizer, Response
 from chalice.app import SQSEvent
 
 from chalicelib.batch import RecordFailed, process_partial
@@ -34,6 +34,9 @@ from demo.bank.signature import SIGNATURE_HEADER
 from demo.bank.webhooks import webhook_for
 
 app = Chalice(app_name="bank")
+# Compliance decisions are not for everyone: on AWS, the review routes take only requests signed
+# (SigV4) by an IAM principal allowed to invoke them. (The local cloud admits every request.)
+officers = IAMAuthorizer()
 
 
 class WebhookNotDelivered(RecordFailed):
@@ -165,7 +168,7 @@ def review_desk(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     return process_partial(event, handle)
 
 
-@app.route("/reviews", methods=["GET"])
+@app.route("/reviews", methods=["GET"], authorizer=officers)
 @json_errors
 def list_reviews() -> dict[str, object]:
     """``?status=pending|approved|rejected|escalated|all`` (default: all)."""
@@ -173,13 +176,13 @@ def list_reviews() -> dict[str, object]:
     return {"reviews": [r.to_dict() for r in container().reviews.reviews(status)]}
 
 
-@app.route("/reviews/{review_id}", methods=["GET"])
+@app.route("/reviews/{review_id}", methods=["GET"], authorizer=officers)
 @json_errors
 def get_review(review_id: str) -> dict[str, object]:
     return reviews.get(container().reviews, review_id).to_dict()
 
 
-@app.route("/reviews/{review_id}/decision", methods=["POST"])
+@app.route("/reviews/{review_id}/decision", methods=["POST"], authorizer=officers)
 @json_errors
 def decide_review(review_id: str) -> Response:
     """``{"decision": "approve"|"reject", "reason": "..."}``: resumes the waiting workflow, which

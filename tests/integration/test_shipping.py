@@ -83,3 +83,15 @@ def test_the_deployment_zip_imports_on_its_own(packaged, tmp_path):
     code = f"import sys; sys.path.insert(0, {str(tmp_path)!r}); import app; print(len(app.app.routes))"
     result = subprocess.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_on_aws_the_review_routes_need_an_iam_signature_and_the_processor_route_does_not(packaged):
+    template, _ = packaged
+    paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
+    for path, method in (
+        ("/reviews", "get"),
+        ("/reviews/{review_id}", "get"),
+        ("/reviews/{review_id}/decision", "post"),
+    ):
+        assert paths[path][method]["security"] == [{"sigv4": []}], path
+    assert "security" not in paths["/notifications"]["post"]  # the processor signs with HMAC instead

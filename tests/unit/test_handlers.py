@@ -102,3 +102,41 @@ def test_retry_delays_double_up_to_their_cap():
 
     assert [retry_delay(n, base=30, cap=900) for n in range(1, 8)] == [30, 60, 120, 240, 480, 900, 900]
     assert retry_delay(40, base=30, cap=10**9) == 43_200  # SQS's 12-hour maximum
+
+
+def bus_event(detail_type, detail):
+    """An EventBridge event as an SQS target receives it."""
+    return json.dumps({"detail-type": detail_type, "source": "bank.ledger", "detail": detail})
+
+
+def test_the_review_desk_starts_a_review_once_and_files_its_token(app_module):
+    from demo.bank.reviews import ReviewRequest
+
+    request = ReviewRequest("rv-" + "a" * 32, "n-1", "w-1", "payin.received", 2_000_000, "EUR")
+    flagged = bus_event("LargePaymentFlagged", {"payload": request.to_dict()})
+    event = sqs_event(flagged, flagged, bus_event("BalanceUpdated", {}))
+    assert app_module.review_desk(event, None) == {"batchItemFailures": [{"itemIdentifier": "m-2"}]}
+    desk = app_module.fake.reviews
+    assert desk.started == [request.review_id]
+    filed = bus_event("ReviewRequested", {"review_id": request.review_id, "task_token": "token-2"})
+    app_module.review_desk(sqs_event(filed), None)
+    assert desk.review(request.review_id).task_token == "token-2"
+
+
+def test_a_decision_goes_through_the_route_and_a_bad_one_gets_its_error(app_module):
+    from chalice.test import Client
+
+    from demo.bank.reviews import ReviewRequest
+
+    request = ReviewRequest("rv-" + "b" * 32, "n-2", "w-2", "payin.received", 2_000_000, "EUR")
+    app_module.fake.reviews.start(request)
+    url = f"/reviews/{request.review_id}/decision"
+    headers = {"Content-Type": "application/json"}
+    with Client(app_module.app) as client:
+        bad = client.http.post(url, body=json.dumps({"decision": "reject"}), headers=headers)
+        good = client.http.post(url, body=json.dumps({"decision": "approve"}), headers=headers)
+        listed = client.http.get("/reviews?status=approved")
+    assert bad.status_code == 422 and json.loads(bad.body)["error"]["fields"][0]["field"] == "reason"
+    assert good.status_code == 202 and json.loads(good.body)["decision"] == "approve"
+    [approved] = json.loads(listed.body)["reviews"]
+    assert approved["review_id"] == request.review_id and "task_token" not in approved
