@@ -20,6 +20,7 @@ ABSOLUTE_URL = re.compile(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[/:]")
 STEP_0 = "steps/00-monolith.md"
 STEP_1 = "steps/01-lambda.md"
 STEP_2 = "steps/02-events.md"
+STEP_3 = "steps/03-orchestration.md"
 ADR_1 = "adr/0001-publish-after-commit.md"
 SNIPPET_MARKER = re.compile(r"^\s*# --8<-- \[(?:start|end):[\w-]+\]\s*$")
 
@@ -183,6 +184,8 @@ def test_nav_lists_the_home_quickstart_then_each_step_and_its_notebook_in_order(
         "notebooks/01_lambda.py",
         STEP_2,
         "notebooks/02_events.py",
+        STEP_3,
+        "notebooks/03_orchestration.py",
         ADR_1,
     ]
     assert all(page in NAV_PAGES for page in steps)
@@ -196,7 +199,7 @@ def test_every_nav_page_is_built(site: Path, source: str):
     assert "<article" in page.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("source", [STEP_0, STEP_1, STEP_2])
+@pytest.mark.parametrize("source", [STEP_0, STEP_1, STEP_2, STEP_3])
 def test_step_page_has_a_mermaid_diagram(site: Path, source: str):
     assert read_page(site, source).mermaid_blocks >= 1
 
@@ -224,6 +227,9 @@ def test_step_1_page_shows_app_py_as_it_is(site: Path):
         (STEP_2, "demo/serverless/app.py", "deliver_webhooks"),
         (STEP_2, "demo/bank/service.py", "apply_and_publish"),
         (STEP_2, "demo/serverless/chalicelib/webhooks.py", "retry_delay"),
+        (STEP_3, "demo/serverless/app.py", "review_desk"),
+        (STEP_3, "demo/serverless/app.py", "decide_review"),
+        (STEP_3, "demo/bank/reviews.py", "submit"),
     ],
 )
 def test_step_pages_show_the_whole_definition_as_it_is(site: Path, page: str, path: str, name: str):
@@ -238,23 +244,44 @@ def test_step_pages_show_the_whole_definition_as_it_is(site: Path, page: str, pa
 
 
 @pytest.mark.parametrize(
-    "source", ["notebooks/00_monolith.py", "notebooks/01_lambda.py", "notebooks/02_events.py"]
+    "source",
+    [
+        "notebooks/00_monolith.py",
+        "notebooks/01_lambda.py",
+        "notebooks/02_events.py",
+        "notebooks/03_orchestration.py",
+    ],
 )
 def test_notebook_page_shows_the_outputs_of_a_run(site: Path, source: str):
     assert read_page(site, source).outputs > 0
 
 
-def test_step_2_page_shows_the_event_rules_of_the_resources_template(site: Path):
-    # The page includes resources.yaml by line range: this catches a range that drifted.
+@pytest.mark.parametrize(
+    ("page", "resources"),
+    [
+        (STEP_2, ["WebhooksRule", "AuditRule", "EventsToQueuesPolicy"]),
+        (STEP_3, ["ReviewsQueue", "ReviewsRule", "ReviewWorkflowRole", "ReviewStateMachine"]),
+    ],
+)
+def test_step_pages_show_their_resources_of_the_template(site: Path, page: str, resources: list[str]):
+    # The pages include resources.yaml by named sections: this catches a marker that moved.
     template = yaml.load((ROOT / "demo/serverless/resources.yaml").read_text(), Loader=_IgnoreTags)
-    rules = [name for name, r in template["Resources"].items() if r["Type"] == "AWS::Events::Rule"]
-    code = read_page(site, STEP_2).code
-    assert rules, "resources.yaml has no EventBridge rule"
-    for name in [*rules, "EventsToQueuesPolicy"]:
+    code = read_page(site, page).code
+    for name in resources:
+        assert name in template["Resources"], f"resources.yaml has no {name}"
         assert re.search(rf"^\s*{name}:$", code, re.MULTILINE), (
-            f"docs/{STEP_2} does not show {name}: fix the line range of its resources.yaml include"
+            f"docs/{page} does not show {name}: move the --8<-- section markers of resources.yaml"
         )
     assert "Targets:" in code and "EventPattern:" in code
+
+
+def test_every_event_rule_of_the_template_is_shown_on_a_step_page(site: Path):
+    template = yaml.load((ROOT / "demo/serverless/resources.yaml").read_text(), Loader=_IgnoreTags)
+    rules = [name for name, r in template["Resources"].items() if r["Type"] == "AWS::Events::Rule"]
+    code = "\n".join(read_page(site, page).code for page in (STEP_2, STEP_3))
+    assert rules, "resources.yaml has no EventBridge rule"
+    for name in rules:
+        assert re.search(rf"^\s*{name}:$", code, re.MULTILINE), f"no step page shows the rule {name}"
 
 
 def test_no_page_loads_anything_from_outside_the_site(site: Path):
