@@ -80,6 +80,9 @@ class StaticSecrets:
     def signing_secrets(self) -> list[str]:
         return list(self._secrets)
 
+    def refresh(self) -> bool:
+        return False  # fixed: nothing to re-read
+
 
 class InMemoryPublisher:
     """A :class:`~demo.bank.ports.EventPublisher` that keeps what it was given."""

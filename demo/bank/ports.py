@@ -51,6 +51,10 @@ class SecretSource(Protocol):
         """The secrets a valid processor signature may use (current first)."""
         ...
 
+    def refresh(self) -> bool:
+        """Re-read the secrets now if allowed (a rotation may have happened); True if it did."""
+        ...
+
 
 class EventPublisher(Protocol):
     def publish(self, events: list[DomainEvent]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from demo.bank import notifications, signature
-from demo.bank.errors import InvalidWalletId, WalletNotFound
+from demo.bank.errors import InvalidWalletId, SignatureRejected, WalletNotFound
 from demo.bank.events import events_for
 from demo.bank.ledger import Balance, decide, is_refused
 from demo.bank.notifications import Notification
@@ -36,9 +36,18 @@ def receive(
     queue: NotificationQueue,
     now: float,
 ) -> Notification:
-    """Ingress: check size and signature, validate, enqueue. Writes nothing but the queue."""
+    """Ingress: check size and signature, validate, enqueue. Writes nothing but the queue.
+
+    A signature that matches none of the cached secrets gets one more chance with freshly read
+    ones (the secret may have just been rotated); the source decides how often that may happen.
+    """
     notifications.check_size(body)
-    signature.verify(secrets.signing_secrets(), body, signature_header, now)
+    try:
+        signature.verify(secrets.signing_secrets(), body, signature_header, now)
+    except SignatureRejected:
+        if not secrets.refresh():
+            raise
+        signature.verify(secrets.signing_secrets(), body, signature_header, now)
     notification = notifications.parse(body)
     queue.enqueue(notification, body.decode("utf-8"))
     return notification

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from demo import processor, settings
-from demo.cli import fintech, monolith, reviews
+from demo.cli import fintech, monolith, reviews, secret
 from demo.cli.common import (
     ApiOption,
     ApiPortOption,
@@ -46,6 +46,7 @@ app = typer.Typer(
 )
 app.add_typer(monolith.app, name="monolith")
 app.add_typer(fintech.app, name="client")
+app.add_typer(secret.app, name="secret")
 
 
 def _signing_secret(aws_endpoint: str, stage: str) -> str:

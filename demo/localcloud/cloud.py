@@ -233,6 +233,15 @@ class LocalCloud:
             for poller in self.pollers:
                 poller.resume()
 
+    def rotate_signing_secret(self, window_seconds: int = 3600) -> str:
+        """Rotate the processor signing secret as `bankdemo secret rotate` does; returns the new one."""
+        from chalicelib.secrets import rotate
+
+        ssm = self.client("ssm")
+        rotated = rotate(ssm, self.signing_secret_parameter, self.outputs["BankKeyId"], window_seconds)
+        self.signing_secret = rotated["secret"]
+        return self.signing_secret
+
     @contextlib.contextmanager
     def settings_changed(self, **changes: Any) -> Iterator[Any]:
         """Run the app with some settings changed (e.g. a short review timeout), then restore them."""
