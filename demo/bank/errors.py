@@ -66,6 +66,13 @@ class InvalidNotification(BankError):
         return body
 
 
+class ReplayRefused(BankError):
+    """A notification id seen before, with another body: a forged or tampered replay."""
+
+    code = "replay_refused"
+    status = 409
+
+
 class InvalidWalletId(BankError):
     code = "invalid_wallet_id"
     status = 422

@@ -87,6 +87,7 @@ class LedgerEntry:
     current_delta: int = 0
     authorizations_delta: int = 0
     authorization: Authorization | None = None
+    digest: str = ""  # of the notification's body, kept with its "seen" marker
 
 
 # --8<-- [start:decide]
@@ -96,7 +97,7 @@ def decide(
     """The ledger entry for ``notification``, given its authorization's stored state (if any)
     and whether the wallet is frozen."""
     n = notification
-    entry = LedgerEntry(notification_id=n.notification_id, wallet_id=n.wallet_id)
+    entry = LedgerEntry(notification_id=n.notification_id, wallet_id=n.wallet_id, digest=n.digest)
     if n.webhook in (PAYIN_RECEIVED, CARD_REFUND):
         return replace(entry, current_delta=_amount(n))
     if n.authorization_id is None:

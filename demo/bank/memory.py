@@ -24,6 +24,7 @@ class InMemoryLedger:
         self.wallets: dict[str, tuple[int, int]] = {}
         self.authorizations: dict[tuple[str, str], Authorization] = {}
         self.frozen: set[str] = set()
+        self.digests: dict[str, str] = {}
 
     def freeze(self, wallet_id: str) -> None:
         """What a rejected review does to the wallet (in DynamoDB, the workflow's FreezeWallet)."""
@@ -51,7 +52,12 @@ class InMemoryLedger:
             current, holds = current + entry.current_delta, holds + entry.authorizations_delta
             self.wallets[entry.wallet_id] = (current, holds)
             self.seen.add(entry.notification_id)
+            self.digests[entry.notification_id] = entry.digest
             return True
+
+    def seen_digest(self, notification_id: str) -> str | None:
+        with self._lock:
+            return self.digests.get(notification_id)
 
     def balance(self, wallet_id: str) -> Balance | None:
         with self._lock:

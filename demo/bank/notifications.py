@@ -7,11 +7,12 @@ Money is an integer number of cents, never a float.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from demo.bank.errors import FieldError, InvalidNotification, MalformedJSON, PayloadTooLarge
@@ -68,6 +69,9 @@ class Notification:
     authorization_id: str | None = None
     card: Card | None = None
     merchant: Merchant | None = None
+    # SHA-256 of the raw body it was parsed from: the same notification id with another body is a
+    # replay, not a redelivery (service.apply refuses it).
+    digest: str = field(default="", compare=False, repr=False)
 
 
 def is_valid_id(value: object) -> bool:
@@ -236,7 +240,7 @@ def parse(body: bytes) -> Notification:
         envelope = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:
         raise MalformedJSON(f"body is not valid JSON: {error}") from None
-    return validate(envelope)
+    return replace(validate(envelope), digest=hashlib.sha256(body).hexdigest())
 
 
 def _reject_constant(name: str) -> None:

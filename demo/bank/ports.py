@@ -39,6 +39,10 @@ class LedgerStore(Protocol):
         """The wallet's balance, or None if no notification ever touched it."""
         ...
 
+    def seen_digest(self, notification_id: str) -> str | None:
+        """The body digest kept with an applied notification's marker ("" if none was kept)."""
+        ...
+
 
 class NotificationQueue(Protocol):
     def enqueue(self, notification: Notification, body: str) -> None:

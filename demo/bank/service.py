@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from demo.bank import notifications, signature
-from demo.bank.errors import InvalidWalletId, SignatureRejected, WalletNotFound
+from demo.bank.errors import InvalidWalletId, ReplayRefused, SignatureRejected, WalletNotFound
 from demo.bank.events import events_for
 from demo.bank.ledger import Balance, decide, is_refused
 from demo.bank.notifications import Notification
@@ -73,6 +73,10 @@ def apply(store: LedgerStore, notification: Notification, max_attempts: int = 8)
             continue
         except ConcurrentUpdate:
             continue
+        if not applied and notification.digest:
+            stored = store.seen_digest(notification.notification_id)
+            if stored and stored != notification.digest:
+                raise ReplayRefused(f"{notification.notification_id} was applied before with another body")
         return Outcome.APPLIED if applied else Outcome.DUPLICATE
     raise ConcurrentUpdate(f"gave up on {notification.notification_id} after {max_attempts} attempts")
 

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS authorizations (
 CREATE TABLE IF NOT EXISTS seen (
     notification_id TEXT PRIMARY KEY,
     wallet_id TEXT NOT NULL,
-    applied_at REAL NOT NULL
+    applied_at REAL NOT NULL,
+    digest TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS inbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -139,13 +140,21 @@ class SqliteLedger:
                     (entry.wallet_id, entry.current_delta, entry.authorizations_delta),
                 )
                 conn.execute(
-                    "INSERT INTO seen VALUES (?, ?, ?)", (entry.notification_id, entry.wallet_id, time.time())
+                    "INSERT INTO seen (notification_id, wallet_id, applied_at, digest) VALUES (?, ?, ?, ?)",
+                    (entry.notification_id, entry.wallet_id, time.time(), entry.digest),
                 )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
         return True
+
+    def seen_digest(self, notification_id: str) -> str | None:
+        with self.db.connect() as conn:
+            row = conn.execute(
+                "SELECT digest FROM seen WHERE notification_id = ?", (notification_id,)
+            ).fetchone()
+        return None if row is None else row[0]
 
     def balance(self, wallet_id: str) -> Balance | None:
         with self.db.connect() as conn:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import re
 import time
 from collections.abc import Callable
@@ -28,12 +29,13 @@ from chalicelib.batch import RecordFailed, process_partial
 from chalicelib.bootstrap import AUDIT_QUEUE, NOTIFICATIONS_QUEUE, REVIEWS_QUEUE, WEBHOOKS_QUEUE, container
 from chalicelib.webhooks import post_webhook
 from demo.bank import notifications, reviews, service
-from demo.bank.errors import BankError
+from demo.bank.errors import BankError, ReplayRefused
 from demo.bank.events import DomainEvent
 from demo.bank.signature import SIGNATURE_HEADER
 from demo.bank.webhooks import webhook_for
 
 app = Chalice(app_name="bank")
+log = logging.getLogger("bank")
 # Compliance decisions are not for everyone: on AWS, the review routes take only requests signed
 # (SigV4) by an IAM principal allowed to invoke them. (The local cloud admits every request.)
 officers = IAMAuthorizer()
@@ -109,13 +111,17 @@ def apply_notifications(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
 
     def apply(record: Any) -> None:
         notification = notifications.parse(record.body.encode("utf-8"))
-        service.apply_and_publish(
-            deps.ledger,
-            deps.events,
-            notification,
-            now=int(time.time()),
-            review_threshold=deps.settings.review_threshold_cents,
-        )
+        try:
+            service.apply_and_publish(
+                deps.ledger,
+                deps.events,
+                notification,
+                now=int(time.time()),
+                review_threshold=deps.settings.review_threshold_cents,
+            )
+        except ReplayRefused as refused:  # never applied, never published, never retried: counted
+            log.warning("replay refused: %s", refused.message)
+            deps.counters.add("replays_refused")
 
     return process_partial(event, apply)
 

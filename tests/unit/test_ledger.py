@@ -6,7 +6,7 @@ import pytest
 from envelopes import authorization, payin, refund, reversal, settlement
 
 from demo.bank import service
-from demo.bank.errors import InvalidWalletId, WalletNotFound
+from demo.bank.errors import InvalidWalletId, ReplayRefused, WalletNotFound
 from demo.bank.ledger import Authorization, Balance, decide, is_refused
 from demo.bank.memory import InMemoryLedger
 from demo.bank.notifications import parse, validate
@@ -182,3 +182,18 @@ def test_apply_retries_knowing_the_wallet_froze_under_it():
     assert service.apply(store, validate(authorization("w-1", "a-1", 500))) == service.Outcome.APPLIED
     assert store.balance("w-1") == Balance("w-1", 1_000, 0, frozen=True)
     assert store.authorization("w-1", "a-1").refused
+
+
+# -- replays (step 4): a notification id seen before, with another body -------------------------
+
+
+def test_a_redelivery_is_a_duplicate_but_the_same_id_with_another_body_is_a_refused_replay():
+    store = InMemoryLedger()
+    original = payin("w-1", 100)
+    assert service.apply(store, parse(json.dumps(original).encode())) == service.Outcome.APPLIED
+    assert service.apply(store, parse(json.dumps(original).encode())) == service.Outcome.DUPLICATE
+    tampered = {**original, "object_payload": {**original["object_payload"], "amount": 100_000}}
+    with pytest.raises(ReplayRefused) as refused:
+        service.apply(store, parse(json.dumps(tampered).encode()))
+    assert refused.value.code == "replay_refused"
+    assert store.balance("w-1").current_balance == 100

@@ -67,6 +67,7 @@ class DynamoDBLedger:
                         "sk": {"S": "SEEN"},
                         "wallet_id": {"S": entry.wallet_id},
                         "applied_at": {"N": now},
+                        "digest": {"S": entry.digest},
                     },
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
@@ -123,6 +124,14 @@ class DynamoDBLedger:
             put["ConditionExpression"] = "version = :read"
             put["ExpressionAttributeValues"] = {":read": {"N": str(auth.version)}}
         return put
+
+    def seen_digest(self, notification_id: str) -> str | None:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"NOTIFICATION#{notification_id}"}, "sk": {"S": "SEEN"}},
+            ConsistentRead=True,
+        ).get("Item")
+        return None if item is None else item.get("digest", {}).get("S", "")
 
     def balance(self, wallet_id: str) -> Balance | None:
         item = self._client.get_item(
