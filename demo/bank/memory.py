@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from demo.bank.errors import ReviewClosed
 from demo.bank.events import DomainEvent
 from demo.bank.ledger import Authorization, Balance, LedgerEntry
-from demo.bank.notifications import Notification
+from demo.bank.notifications import Card, Notification
 from demo.bank.ports import ConcurrentUpdate, WalletFrozen
 from demo.bank.reviews import Decision, DecisionRequest, Review, ReviewRequest, Status
 
@@ -65,6 +65,19 @@ class InMemoryLedger:
                 return None
             current, holds = self.wallets[wallet_id]
             return Balance(wallet_id, current, holds, frozen=wallet_id in self.frozen)
+
+
+class InMemoryCardVault:
+    """A :class:`~demo.bank.cards.CardVault` for tests: it keeps cards in clear, in memory only."""
+
+    def __init__(self) -> None:
+        self.cards: dict[tuple[str, str], Card] = {}
+
+    def keep(self, wallet_id: str, authorization_id: str, card: Card) -> None:
+        self.cards[(wallet_id, authorization_id)] = card
+
+    def reveal(self, wallet_id: str, authorization_id: str) -> Card | None:
+        return self.cards.get((wallet_id, authorization_id))
 
 
 class InMemoryQueue:

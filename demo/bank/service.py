@@ -9,6 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from demo.bank import notifications, signature
+from demo.bank.cards import CardVault
 from demo.bank.errors import InvalidWalletId, ReplayRefused, SignatureRejected, WalletNotFound
 from demo.bank.events import events_for
 from demo.bank.ledger import Balance, decide, is_refused
@@ -88,6 +89,7 @@ def apply_and_publish(
     notification: Notification,
     now: int,
     review_threshold: int | None = None,
+    cards: CardVault | None = None,
 ) -> Outcome:
     """Worker (step 2): apply, then publish the notification's events, duplicate or not.
 
@@ -95,9 +97,13 @@ def apply_and_publish(
     Publishing again on every redelivery, with event ids derived from the notification, closes
     it: the redelivery that SQS makes after the crash publishes them, and consumers deduplicate.
     Payments of ``review_threshold`` cents or more are flagged for a compliance review (step 3).
+    The card of an authorization goes to the vault, encrypted (step 4), once the notification is
+    known not to be a replay.
     """
     n = notification
     outcome = apply(store, n)
+    if cards is not None and n.card is not None and n.authorization_id is not None:
+        cards.keep(n.wallet_id, n.authorization_id, n.card)
     balance = store.balance(n.wallet_id)
     if balance is None:  # cannot happen after a commit; a store that lost the wallet is broken
         raise RuntimeError(f"wallet {n.wallet_id} missing after its commit")

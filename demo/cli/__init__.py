@@ -205,7 +205,9 @@ def status(aws_endpoint: AwsOption = settings.AWS_ENDPOINT, stage: StageOption =
         f"events published: {events} (distinct, as the audit recorded them), "
         f"webhooks delivered: {counters.get('webhooks_delivered', 0)} (client answers 2xx, duplicates included)"
     )
-    console.print(f"replays refused: {counters.get('replays_refused', 0)} (a seen notification id with another body)")
+    console.print(
+        f"replays refused: {counters.get('replays_refused', 0)} (a seen notification id with another body)"
+    )
     counted = ", ".join(f"{n} {s.lower()}" for s, n in sorted(executions.items())) or "none"
     console.print(f"review executions ({reviews.STATE_MACHINE}): {counted}")
 

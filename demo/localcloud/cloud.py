@@ -304,6 +304,7 @@ class LocalCloud:
 
         env = stage_environment(self.stage)
         env["REVIEW_STATE_MACHINE_ARN"] = self.outputs["ReviewStateMachineArn"]
+        env["CARD_KEY_ID"] = self.outputs["BankKeyId"]
         settings = bootstrap.Settings.from_env({**env, "AWS_REGION": REGION})
         bootstrap.configure(replace(settings, endpoint_url=self.aws_endpoint), session=self.session)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
 import re
 import time
 from collections.abc import Callable
@@ -25,6 +24,7 @@ from typing import Any
 from chalice import Chalice, IAMAuthorizer, Response
 from chalice.app import SQSEvent
 
+from chalicelib import logs
 from chalicelib.batch import RecordFailed, process_partial
 from chalicelib.bootstrap import AUDIT_QUEUE, NOTIFICATIONS_QUEUE, REVIEWS_QUEUE, WEBHOOKS_QUEUE, container
 from chalicelib.webhooks import post_webhook
@@ -34,8 +34,8 @@ from demo.bank.events import DomainEvent
 from demo.bank.signature import SIGNATURE_HEADER
 from demo.bank.webhooks import webhook_for
 
-app = Chalice(app_name="bank")
-log = logging.getLogger("bank")
+app = Chalice(app_name="bank", configure_logs=False)
+log = logs.configure(app.log)  # JSON lines with a correlation id; no card number ever
 # Compliance decisions are not for everyone: on AWS, the review routes take only requests signed
 # (SigV4) by an IAM principal allowed to invoke them. (The local cloud admits every request.)
 officers = IAMAuthorizer()
@@ -76,6 +76,7 @@ def chalice_errors_as_json(event: Any, get_response: Callable[[Any], Response]) 
 def receive_notification() -> Response:
     """The processor's webhook: ``{"webhook": ..., "webhook_id": ..., "object_payload": {...}}``."""
     request = app.current_request
+    logs.correlate(str((request.context or {}).get("requestId", "-")))
     deps = container()
     notification = service.receive(
         request.raw_body,
@@ -84,6 +85,8 @@ def receive_notification() -> Response:
         queue=deps.queue,
         now=time.time(),
     )
+    logs.correlate(notification.notification_id)
+    log.info("accepted %s for wallet %s", notification.webhook, notification.wallet_id)
     return Response(
         status_code=202, body={"notification_id": notification.notification_id, "status": "accepted"}
     )
@@ -111,6 +114,7 @@ def apply_notifications(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
 
     def apply(record: Any) -> None:
         notification = notifications.parse(record.body.encode("utf-8"))
+        logs.correlate(notification.notification_id)
         try:
             service.apply_and_publish(
                 deps.ledger,
@@ -118,6 +122,7 @@ def apply_notifications(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
                 notification,
                 now=int(time.time()),
                 review_threshold=deps.settings.review_threshold_cents,
+                cards=deps.cards,
             )
         except ReplayRefused as refused:  # never applied, never published, never retried: counted
             log.warning("replay refused: %s", refused.message)
@@ -138,6 +143,7 @@ def deliver_webhooks(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
 
     def deliver(record: Any) -> None:
         webhook = webhook_for(DomainEvent.from_detail(json.loads(record.body)["detail"]))
+        logs.correlate(webhook["webhook_id"])
         status = post_webhook(deps.client_webhook_url.value(), deps.client_webhook_secret.value(), webhook)
         if status is None or not 200 <= status < 300:
             seconds = deps.backoff.delay(record.to_dict())

@@ -8,7 +8,14 @@ import time
 import pytest
 from envelopes import payin
 
-from demo.bank.memory import InMemoryLedger, InMemoryPublisher, InMemoryQueue, InMemoryReviews, StaticSecrets
+from demo.bank.memory import (
+    InMemoryCardVault,
+    InMemoryLedger,
+    InMemoryPublisher,
+    InMemoryQueue,
+    InMemoryReviews,
+    StaticSecrets,
+)
 from demo.bank.signature import sign
 from demo.localcloud.cloud import load_chalice_app
 from demo.localcloud.session import chalicelib_module
@@ -21,6 +28,7 @@ class FakeContainer:
         self.events = InMemoryPublisher()
         self.secrets = StaticSecrets("test-secret")
         self.reviews = self.review_workflow = InMemoryReviews(self.ledger)
+        self.cards = InMemoryCardVault()
         self.settings = chalicelib_module("bootstrap").Settings(
             stage="unit", ledger_table="t", signing_secret_parameter="p", review_threshold_cents=10_000
         )

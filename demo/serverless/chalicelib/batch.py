@@ -6,6 +6,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from chalicelib.logs import correlate
+
 log = logging.getLogger("bank")
 
 
@@ -22,6 +24,7 @@ def process_partial(records: Any, handle: Callable[[Any], None]) -> dict[str, li
     failures = []
     for record in records:
         message_id = record.to_dict()["messageId"]
+        correlate(message_id)  # the handler narrows it to its notification or event id
         try:
             handle(record)
         except RecordFailed as error:

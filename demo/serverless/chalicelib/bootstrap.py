@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.audit import AuditTrail, Counters
+from chalicelib.cards import KmsCardVault
 from chalicelib.events import EventBridgePublisher
 from chalicelib.ledger_table import DynamoDBLedger
 from chalicelib.queues import SqsNotificationQueue
@@ -48,6 +49,7 @@ class Settings:
     review_state_machine_arn: str = ""
     review_threshold_cents: int = 1_000_000
     review_decision_timeout_seconds: int = 172_800
+    card_key_id: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -74,6 +76,7 @@ class Settings:
             review_state_machine_arn=env.get("REVIEW_STATE_MACHINE_ARN", ""),
             review_threshold_cents=int(env.get("REVIEW_THRESHOLD_CENTS", "1000000")),
             review_decision_timeout_seconds=int(env.get("REVIEW_DECISION_TIMEOUT_SECONDS", "172800")),
+            card_key_id=env.get("CARD_KEY_ID", ""),
         )
 
 
@@ -143,6 +146,18 @@ class Container:
             "backoff",
             lambda: SqsBackoff(
                 self._client("sqs"), s.webhook_retry_base_seconds, s.webhook_retry_max_seconds
+            ),
+        )
+
+    @property
+    def cards(self) -> KmsCardVault:
+        s = self.settings
+        if not s.card_key_id:
+            raise RuntimeError("CARD_KEY_ID is not set: card data cannot be stored encrypted")
+        return self._get(
+            "cards",
+            lambda: KmsCardVault(
+                self._client("kms"), self._client("dynamodb"), s.ledger_table, s.card_key_id
             ),
         )
 
