@@ -124,6 +124,23 @@ def test_a_large_payin_is_reviewed_then_rejected_and_the_card_refused_from_the_c
 
 
 @pytest.mark.slow
+def test_a_rotated_signing_secret_signs_at_once_and_the_old_one_keeps_its_window(running_cloud):
+    _, api, aws, _ = running_cloud
+    before = bankdemo("secret", "status", "--aws-endpoint", aws)
+    assert before.returncode == 0 and "previous secret: none" in before.stdout
+
+    rotated = bankdemo("secret", "rotate", "--window", "120", "--aws-endpoint", aws)
+    assert rotated.returncode == 0, rotated.stderr
+    assert "the previous one is accepted until" in rotated.stdout
+    status = bankdemo("secret", "status", "--aws-endpoint", aws)
+    assert "version 2" in status.stdout and "previous secret: still accepted" in status.stdout
+
+    sent = bankdemo("send", "--count", "5", "--seed", "77", "--api", api, "--aws-endpoint", aws)
+    assert sent.returncode == 0 and "5 accepted, 0 rejected" in sent.stdout, sent.stdout + sent.stderr
+    assert bankdemo("secret", "rotate", "--window", "-1", "--aws-endpoint", aws).returncode == 2
+
+
+@pytest.mark.slow
 def test_up_send_balance_status_then_a_clean_stop(running_cloud):
     process, api, aws, aws_port = running_cloud
     endpoints = ["--api", api, "--aws-endpoint", aws]
