@@ -116,4 +116,35 @@ def package(stage: str, out_dir: Path, build_dir: Path) -> Path:
         capture_output=True,
         text=True,
     )
+    resolve_policy_placeholders(out_dir / "sam.yaml")
     return out_dir / "sam.yaml"
+
+
+def resolve_policy_placeholders(sam: Path) -> None:
+    """Wrap, in place, every string of the roles' policies that holds a ``${...}`` in ``Fn::Sub``.
+
+    The per-function policies (.chalice/policy-<function>.json) are static JSON, which Chalice
+    copies as they are into the roles it generates. They name ARNs with ``${AWS::Partition}``,
+    ``${AWS::Region}``, ``${AWS::AccountId}`` and the bank's key as ``${BankKey.Arn}``: placeholders
+    that CloudFormation resolves only inside ``Fn::Sub``.
+    """
+    template = load_template(sam)
+
+    def sub(node: Any) -> Any:
+        if isinstance(node, str):
+            return {"Fn::Sub": node} if "${" in node else node
+        if isinstance(node, list):
+            return [sub(item) for item in node]
+        if isinstance(node, dict) and not any(key == "Ref" or key.startswith("Fn::") for key in node):
+            return {key: sub(value) for key, value in node.items()}
+        return node  # an intrinsic function already
+
+    class Unaliased(yaml.SafeDumper):  # CloudFormation refuses YAML aliases (Chalice writes some)
+        def ignore_aliases(self, data: Any) -> bool:
+            return True
+
+    for resource in template["Resources"].values():
+        if resource.get("Type") == "AWS::IAM::Role":
+            for policy in resource["Properties"].get("Policies", []):
+                policy["PolicyDocument"] = sub(policy["PolicyDocument"])
+    sam.write_text(yaml.dump(template, Dumper=Unaliased, sort_keys=False, allow_unicode=True))

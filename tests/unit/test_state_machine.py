@@ -124,8 +124,17 @@ def test_the_workflow_role_grants_exactly_what_its_tasks_call_on_our_resources()
         "Service": "states.amazonaws.com"
     }
     statements = [s for p in role["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    # the ledger table's KMS key, through DynamoDB only, for that table only
+    [key] = [s for s in statements if s["Action"] == "kms:Decrypt"]
+    condition = key["Condition"]["StringEquals"]
+    assert key["Resource"] == {"Fn::GetAtt": ["BankKey", "Arn"]}
+    assert condition["kms:EncryptionContext:aws:dynamodb:tableName"] == {"Ref": "LedgerTable"}
+    assert "dynamodb." in json.dumps(condition["kms:ViaService"])
     granted = {
-        a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+        a
+        for s in statements
+        if s is not key
+        for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
     used = {INTEGRATIONS[s["Resource"]] for s in STATES.values() if s["Type"] == "Task"}
     assert granted == used
