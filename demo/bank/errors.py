@@ -47,6 +47,10 @@ class SignatureRejected(BankError):
     status = 401
 
 
+class SignatureMismatch(SignatureRejected):
+    """A well-formed, fresh signature that no known secret made (a rotation may be under way)."""
+
+
 class InvalidNotification(BankError):
     """The body is JSON but not a valid notification; ``errors`` lists every failing field."""
 

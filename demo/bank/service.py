@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from demo.bank import notifications, signature
 from demo.bank.cards import CardVault
-from demo.bank.errors import InvalidWalletId, ReplayRefused, SignatureRejected, WalletNotFound
+from demo.bank.errors import InvalidWalletId, ReplayRefused, SignatureMismatch, WalletNotFound
 from demo.bank.events import events_for
 from demo.bank.ledger import Balance, decide, is_refused
 from demo.bank.notifications import Notification
@@ -39,13 +39,15 @@ def receive(
 ) -> Notification:
     """Ingress: check size and signature, validate, enqueue. Writes nothing but the queue.
 
-    A signature that matches none of the cached secrets gets one more chance with freshly read
-    ones (the secret may have just been rotated); the source decides how often that may happen.
+    A well-formed, fresh signature that matches none of the cached secrets gets one more chance
+    with freshly read ones (the secret may have just been rotated); the source decides how often
+    that may happen. A missing, malformed or stale signature gets no second chance: no secret
+    could help it.
     """
     notifications.check_size(body)
     try:
         signature.verify(secrets.signing_secrets(), body, signature_header, now)
-    except SignatureRejected:
+    except SignatureMismatch:
         if not secrets.refresh():
             raise
         signature.verify(secrets.signing_secrets(), body, signature_header, now)

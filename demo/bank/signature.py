@@ -11,7 +11,7 @@ import hashlib
 import hmac
 from collections.abc import Iterable
 
-from demo.bank.errors import SignatureRejected
+from demo.bank.errors import SignatureMismatch, SignatureRejected
 
 SIGNATURE_HEADER = "Bank-Signature"
 TOLERANCE_SECONDS = 300
@@ -68,5 +68,5 @@ def verify(
             # Compare every pair, without stopping early, so timing reveals nothing.
             matched |= hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
     if not matched:
-        raise SignatureRejected("signature does not match the body")
+        raise SignatureMismatch("signature does not match the body")
     return timestamp

@@ -160,9 +160,13 @@ def deliver_webhooks(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
 def write_audit(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     """Audit writer: appends each event once to the wallet's history."""
     audit = container().audit
-    return process_partial(
-        event, lambda r: audit.record(DomainEvent.from_detail(json.loads(r.body)["detail"]))
-    )
+
+    def record(r: Any) -> None:
+        domain_event = DomainEvent.from_detail(json.loads(r.body)["detail"])
+        logs.correlate(domain_event.event_id)
+        audit.record(domain_event)
+
+    return process_partial(event, record)
 
 
 # --8<-- [start:reviews]

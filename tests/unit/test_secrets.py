@@ -108,3 +108,13 @@ def test_a_source_that_cannot_refresh_still_refuses():
             queue=InMemoryQueue(),
             now=time.time(),
         )
+
+
+def test_a_stale_or_malformed_signature_does_not_use_up_the_refresh():
+    ssm = FakeSsm("s1")
+    secrets = source(ssm, now=time.time, ttl_seconds=3600, min_refresh_seconds=30)
+    body = encode(payin("w-1", 100))
+    for header in (None, "garbage", sign("s1", body, int(time.time()) - 3600)):
+        with pytest.raises(SignatureRejected):
+            service.receive(body, header, secrets=secrets, queue=InMemoryQueue(), now=time.time())
+    assert ssm.reads == 1  # only the first, cached read: no refresh was spent on them
