@@ -41,6 +41,8 @@ _ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
 _PAN = re.compile(r"[0-9]{12,19}")
 _MCC = re.compile(r"[0-9]{4}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Not text: lone surrogates (no UTF-8 encoding exists) and U+FFFE, U+FFFF (SQS refuses a message with them).
+_NOT_TEXT = re.compile(r"[\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,8 @@ class _Checker:
             self.fail(path, f"must be 1 to {max_len} characters")
         elif _CONTROL.search(value):
             self.fail(path, "must not contain control characters")
+        elif _NOT_TEXT.search(value):
+            self.fail(path, "must be Unicode text (no lone surrogates, no U+FFFE or U+FFFF)")
         else:
             return value
         return None
@@ -142,7 +146,7 @@ def validate(envelope: object) -> Notification:
     webhook = envelope.get("webhook")
     if webhook is None:
         check.fail("webhook", "is required")
-    elif webhook not in WEBHOOK_TYPES:
+    elif not isinstance(webhook, str) or webhook not in WEBHOOK_TYPES:  # a list or an object is unhashable
         check.fail("webhook", f"must be one of {', '.join(sorted(WEBHOOK_TYPES))}")
         webhook = None
 
@@ -233,14 +237,24 @@ def check_size(body: bytes) -> None:
         raise PayloadTooLarge(f"body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
 
 
+def load_json(body: bytes) -> Any:
+    """The JSON value of a request body, read as every entry reads it, or :class:`MalformedJSON`.
+
+    UTF-8 only (RFC 8259): given bytes, json.loads would also read UTF-16 and UTF-32, which the
+    queue cannot carry as they are. A leading byte order mark is ignored, as json.loads does.
+    ``NaN`` and ``Infinity`` are not JSON.
+    """
+    try:
+        text = body.decode("utf-8").removeprefix("\ufeff")
+        return json.loads(text, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise MalformedJSON(f"body is not valid JSON: {error}") from None
+
+
 def parse(body: bytes) -> Notification:
     """Decode and validate a raw request body (size, JSON, then fields)."""
     check_size(body)
-    try:
-        envelope = json.loads(body, parse_constant=_reject_constant)
-    except (ValueError, RecursionError) as error:
-        raise MalformedJSON(f"body is not valid JSON: {error}") from None
-    return replace(validate(envelope), digest=hashlib.sha256(body).hexdigest())
+    return replace(validate(load_json(body)), digest=hashlib.sha256(body).hexdigest())
 
 
 def _reject_constant(name: str) -> None:

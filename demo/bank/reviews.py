@@ -10,7 +10,6 @@ starts it (once per payment), files the token it waits with, and resumes it with
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -21,12 +20,11 @@ from demo.bank.errors import (
     FieldError,
     InvalidDecision,
     InvalidReviewQuery,
-    MalformedJSON,
     ReviewClosed,
     ReviewNotFound,
     ReviewNotReady,
 )
-from demo.bank.notifications import CARD_SETTLEMENT, PAYIN_RECEIVED, Notification, check_size
+from demo.bank.notifications import CARD_SETTLEMENT, PAYIN_RECEIVED, Notification, check_size, load_json
 
 if TYPE_CHECKING:
     from demo.bank.ports import ReviewStore, ReviewWorkflow
@@ -130,15 +128,12 @@ class DecisionRequest:
 def parse_decision(body: bytes) -> DecisionRequest:
     """``{"decision": "approve"|"reject", "reason": "..."}``; a rejection must say why."""
     check_size(body)
-    try:
-        data = json.loads(body)
-    except (ValueError, RecursionError) as error:
-        raise MalformedJSON(f"body is not valid JSON: {error}") from None
+    data = load_json(body)
     if not isinstance(data, dict):
         raise InvalidDecision([FieldError("(body)", "must be a JSON object")])
     errors = []
     decision = data.get("decision")
-    if decision not in set(Decision):
+    if not isinstance(decision, str) or decision not in set(Decision):  # a list is unhashable
         errors.append(FieldError("decision", "must be 'approve' or 'reject'"))
     reason = data.get("reason", "")
     if not isinstance(reason, str):

@@ -21,6 +21,8 @@ STEP_0 = "steps/00-monolith.md"
 STEP_1 = "steps/01-lambda.md"
 STEP_2 = "steps/02-events.md"
 STEP_3 = "steps/03-orchestration.md"
+STEP_4 = "steps/04-security.md"
+REFERENCE = "reference/bad-input.md"
 ADR_1 = "adr/0001-publish-after-commit.md"
 SNIPPET_MARKER = re.compile(r"^\s*# --8<-- \[(?:start|end):[\w-]+\]\s*$")
 
@@ -186,6 +188,9 @@ def test_nav_lists_the_home_quickstart_then_each_step_and_its_notebook_in_order(
         "notebooks/02_events.py",
         STEP_3,
         "notebooks/03_orchestration.py",
+        STEP_4,
+        "notebooks/04_security.py",
+        REFERENCE,  # the reference pages: after the steps, before the decisions
         ADR_1,
     ]
     assert all(page in NAV_PAGES for page in steps)
@@ -199,7 +204,7 @@ def test_every_nav_page_is_built(site: Path, source: str):
     assert "<article" in page.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("source", [STEP_0, STEP_1, STEP_2, STEP_3])
+@pytest.mark.parametrize("source", [STEP_0, STEP_1, STEP_2, STEP_3, STEP_4])
 def test_step_page_has_a_mermaid_diagram(site: Path, source: str):
     assert read_page(site, source).mermaid_blocks >= 1
 
@@ -230,6 +235,9 @@ def test_step_1_page_shows_app_py_as_it_is(site: Path):
         (STEP_3, "demo/serverless/app.py", "review_desk"),
         (STEP_3, "demo/serverless/app.py", "decide_review"),
         (STEP_3, "demo/bank/reviews.py", "submit"),
+        (STEP_4, "demo/serverless/chalicelib/secrets.py", "SsmSigningSecret"),
+        (STEP_4, "demo/serverless/chalicelib/secrets.py", "rotate"),
+        (STEP_4, "demo/serverless/chalicelib/cards.py", "KmsCardVault.keep"),
     ],
 )
 def test_step_pages_show_the_whole_definition_as_it_is(site: Path, page: str, path: str, name: str):
@@ -250,6 +258,7 @@ def test_step_pages_show_the_whole_definition_as_it_is(site: Path, page: str, pa
         "notebooks/01_lambda.py",
         "notebooks/02_events.py",
         "notebooks/03_orchestration.py",
+        "notebooks/04_security.py",
     ],
 )
 def test_notebook_page_shows_the_outputs_of_a_run(site: Path, source: str):

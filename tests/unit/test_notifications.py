@@ -171,3 +171,29 @@ def test_the_error_body_lists_the_failing_fields():
 def test_is_valid_id():
     assert notifications.is_valid_id("w-1")
     assert not notifications.is_valid_id("../etc")
+
+
+@pytest.mark.parametrize("webhook", [["payin.received"], {"type": "payin.received"}])
+def test_a_webhook_type_that_is_a_list_or_an_object_is_invalid_not_a_crash(webhook):
+    envelope = payin("w-1", 100)
+    envelope["webhook"] = webhook  # unhashable: a set lookup would raise TypeError
+    assert failing_fields(envelope) == {"webhook"}
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-32"])
+def test_json_in_another_encoding_than_utf8_is_malformed(encoding):
+    # json.loads reads them from bytes; with a byte order mark the ingress then failed (a 500),
+    # without one (UTF-16-LE) it queued the body, NUL bytes included, which SQS refuses
+    with pytest.raises(MalformedJSON):
+        parse(json.dumps(payin("w-1", 100)).encode(encoding))
+
+
+@pytest.mark.parametrize("text", ["ALEX \ud800", "\udfffOAK", "ALEX\ufffe", "OAK\uffff"])
+def test_text_that_cannot_travel_is_refused(text):
+    envelope = authorization("w-1", "a-1", 100)
+    envelope["object_payload"]["card"]["holder"] = text  # json.dumps writes \ud800 and \uffff escaped
+    assert failing_fields(envelope) == {"object_payload.card.holder"}
+
+
+def test_a_utf8_byte_order_mark_is_ignored():
+    assert parse(b"\xef\xbb\xbf" + body(payin("w-1", 100))).amount == 100

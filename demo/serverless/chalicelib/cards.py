@@ -38,6 +38,7 @@ class KmsCardVault:
         self._table = table
         self._key_id = key_id
 
+    # --8<-- [start:keep]
     def keep(self, wallet_id: str, authorization_id: str, card: Card) -> None:
         # cryptography (a native wheel, vendored into the package) only when a card comes in:
         # importing it costs every cold start nothing
@@ -65,6 +66,7 @@ class KmsCardVault:
                 },
             },
         )
+        # --8<-- [end:keep]
 
     def reveal(self, wallet_id: str, authorization_id: str) -> Card | None:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM

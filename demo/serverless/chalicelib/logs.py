@@ -31,6 +31,7 @@ def correlate(value: str) -> None:
     correlation_id.set(value)
 
 
+# --8<-- [start:json_formatter]
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         line = {
@@ -45,6 +46,7 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             line["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(line, ensure_ascii=False)
+        # --8<-- [end:json_formatter]
 
 
 def configure(logger: logging.Logger, level: str | None = None) -> logging.Logger:

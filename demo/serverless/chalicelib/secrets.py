@@ -44,6 +44,7 @@ class SsmParameter:
             return self._value
 
 
+# --8<-- [start:signing_secret]
 class SsmSigningSecret:
     """A :class:`demo.bank.ports.SecretSource`: the processor signing secret, and the previous
     one while its rotation window lasts. Cached for ``ttl_seconds``; :meth:`refresh` re-reads
@@ -100,8 +101,10 @@ class SsmSigningSecret:
             data = json.loads(previous)
             self._previous = (data["secret"], float(data["accepted_until"]))
         self._fetched_at = time.monotonic()
+        # --8<-- [end:signing_secret]
 
 
+# --8<-- [start:rotate]
 def rotate(
     client: Any, name: str, key_id: str, window_seconds: int, now: float | None = None
 ) -> dict[str, Any]:
@@ -123,3 +126,4 @@ def rotate(
     new = secrets.token_hex(32)
     client.put_parameter(Name=name, Value=new, Type="SecureString", KeyId=key_id, Overwrite=True)
     return {"parameter": name, "previous_accepted_until": until, "secret": new}
+    # --8<-- [end:rotate]
