@@ -11,6 +11,9 @@ UV_VERSION := 0.13.8
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
+# pytest-xdist workers: one per core of the 2-core machines we measure on (`make test TEST_WORKERS=auto`
+# uses every core). Tests of one file stay on one worker (--dist loadfile): module fixtures run once.
+TEST_WORKERS ?= 2
 
 export UV_PYTHON_DOWNLOADS := never
 export NO_MKDOCS_2_WARNING := 1
@@ -40,7 +43,7 @@ demo: env ## Run the demo: local cloud up, 200 signed notifications in, balances
 test: env-dev ## Lint, then run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 lint: env-dev ## Lint only
 	$(BIN)/ruff check .
