@@ -55,7 +55,6 @@ class Row:
     content_type: str | None = "application/json"
     signature: str = "good"  # POST /notifications: see signature_headers()
     fields: tuple[str, ...] = ()  # a 422's failing fields, all of them
-    known_bug: str = ""  # the answer today differs from ``status``: a strict xfail
 
 
 def _with(envelope: dict[str, Any], **payload: Any) -> dict[str, Any]:
@@ -450,7 +449,6 @@ def params(rows: list[Row]) -> list[Any]:
         pytest.param(
             row,
             id=row.input,
-            marks=[pytest.mark.xfail(strict=True, reason=row.known_bug)] if row.known_bug else [],
         )
         for row in rows
     ]
@@ -719,7 +717,7 @@ def page_tables() -> dict[str, list[list[str]]]:
 
 
 def cells(row: Row) -> list[str]:
-    status = f"{row.status} (today: 500, a known bug)" if row.known_bug else str(row.status)
+    status = str(row.status)
     return [row.input, status, f"`{row.code}`" if row.code else "—", row.stored]
 
 
