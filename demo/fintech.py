@@ -73,6 +73,9 @@ class _WebhookHandler(_Handler):
             self._answer(404, {"error": {"code": "not_found", "message": self.path}})
             return
         body = self._body()
+        if self.client.mode is Mode.DOWN:  # a keep-alive connection opened before: drop it unanswered
+            self.close_connection = True
+            return
         status, answer = self.client.receive(body, self.headers.get(SIGNATURE_HEADER))
         self._answer(status, answer)
 

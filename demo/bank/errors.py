@@ -115,3 +115,10 @@ class ReviewNotReady(BankError):
 
     code = "review_not_ready"
     status = 409
+
+
+class ServiceUnavailable(BankError):
+    """A service the bank depends on is down: nothing was done, the caller may retry later."""
+
+    code = "service_unavailable"
+    status = 503

@@ -14,7 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from demo import processor, settings
-from demo.cli import fintech, monolith, reviews, secret
+from demo.cli import chaos, fintech, monolith, reviews, secret
+from demo.cli import compare as compare_cli
 from demo.cli.common import (
     ApiOption,
     ApiPortOption,
@@ -47,6 +48,8 @@ app = typer.Typer(
 app.add_typer(monolith.app, name="monolith")
 app.add_typer(fintech.app, name="client")
 app.add_typer(secret.app, name="secret")
+app.command(name="chaos", help=chaos.HELP)(chaos.chaos)
+app.command(name="compare")(compare_cli.compare)
 
 
 def _signing_secret(aws_endpoint: str, stage: str) -> str:
@@ -180,7 +183,11 @@ def queue_table(depths: dict[str, dict[str, int]]) -> Table:
 
 
 def _aws(aws_endpoint: str, service: str) -> Any:
-    return local_session().client(service, endpoint_url=aws_endpoint)
+    from botocore.config import Config
+
+    # two tries, not legacy mode's ten for DynamoDB: with DynamoDB down, status answers at once
+    config = Config(retries={"mode": "standard", "max_attempts": 2})
+    return local_session().client(service, endpoint_url=aws_endpoint, config=config)
 
 
 def _unreachable(aws_endpoint: str) -> typer.Exit:
@@ -189,27 +196,67 @@ def _unreachable(aws_endpoint: str) -> typer.Exit:
 
 @app.command()
 def status(aws_endpoint: AwsOption = settings.AWS_ENDPOINT, stage: StageOption = "local") -> None:
-    """Show every queue of the bank with its dead-letter queue, and the events and webhooks counted."""
+    """Show every queue with its dead-letter queue, the backlog, the events and webhooks counted, the faults.
+
+    Each part is read on its own: with DynamoDB down (`bankdemo chaos dynamodb down`) the queues
+    and the backlog still show, and the counters say they cannot be read.
+    """
     import botocore.exceptions
 
     try:
         depths = queue_depths(_aws(aws_endpoint, "sqs"))
-        audit, dynamodb = chalicelib_module("audit"), _aws(aws_endpoint, "dynamodb")
-        counters = audit.Counters(dynamodb, f"bank-ledger-{stage}").read()
-        events = audit.AuditTrail(dynamodb, f"bank-audit-{stage}").count()
-        executions = reviews.execution_counts(_aws(aws_endpoint, "stepfunctions"))
     except botocore.exceptions.EndpointConnectionError:
         raise _unreachable(aws_endpoint) from None
+    except botocore.exceptions.ClientError as error:
+        raise fail(f"SQS is unavailable ({error}): `bankdemo chaos sqs up` mends it") from None
     console.print(queue_table(depths))
+    waiting = depths.get("bank-notifications", {})
     console.print(
-        f"events published: {events} (distinct, as the audit recorded them), "
-        f"webhooks delivered: {counters.get('webhooks_delivered', 0)} (client answers 2xx, duplicates included)"
+        f"backlog: {sum(waiting.values())} notification(s) accepted and not yet applied "
+        f"({waiting.get('delayed', 0)} put back for later by an outage)"
     )
-    console.print(
-        f"replays refused: {counters.get('replays_refused', 0)} (a seen notification id with another body)"
-    )
-    counted = ", ".join(f"{n} {s.lower()}" for s, n in sorted(executions.items())) or "none"
-    console.print(f"review executions ({reviews.STATE_MACHINE}): {counted}")
+    dynamodb = _aws(aws_endpoint, "dynamodb")
+    try:
+        audit = chalicelib_module("audit")
+        counters = audit.Counters(dynamodb, f"bank-ledger-{stage}").read()
+        events = audit.AuditTrail(dynamodb, f"bank-audit-{stage}").count()
+    except botocore.exceptions.ClientError as error:
+        err.print(f"[yellow]DynamoDB cannot be read ({error.response['Error']['Code']}): no counters.[/]")
+    else:
+        console.print(
+            f"events published: {events} (distinct, as the audit recorded them), "
+            f"webhooks delivered: {counters.get('webhooks_delivered', 0)} (client answers 2xx, duplicates included)"
+        )
+        console.print(
+            f"replays refused: {counters.get('replays_refused', 0)} (a seen notification id with another body)"
+        )
+    try:
+        executions = reviews.execution_counts(_aws(aws_endpoint, "stepfunctions"))
+    except botocore.exceptions.ClientError as error:
+        err.print(f"[yellow]Step Functions cannot be read ({error.response['Error']['Code']}).[/]")
+    else:
+        counted = ", ".join(f"{n} {s.lower()}" for s, n in sorted(executions.items())) or "none"
+        console.print(f"review executions ({reviews.STATE_MACHINE}): {counted}")
+    faults = _faults(aws_endpoint)
+    if faults:
+        console.print(
+            f"[bold red]faults injected[/]: {', '.join(faults)} (`bankdemo chaos reset` mends them)"
+        )
+
+
+def _faults(aws_endpoint: str) -> list[str]:
+    """The local cloud's injected faults, as `target mode` strings (none on AWS)."""
+    import httpx
+
+    from demo.localcloud.chaos import Fault
+
+    try:
+        state = httpx.get(f"{aws_endpoint.rstrip('/')}/_chaos", timeout=5).json()
+        return [
+            f"{t} {Fault(f['mode'], f['value']).describe()}" for t, f in state.items() if f["mode"] != "up"
+        ]
+    except (httpx.HTTPError, ValueError, KeyError, TypeError, AttributeError):
+        return []
 
 
 @app.command()

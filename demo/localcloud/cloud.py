@@ -29,10 +29,12 @@ from pathlib import Path
 from typing import Any, Self
 
 import httpx
+from botocore.config import Config
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice
 
 from demo import settings
 from demo.cfn import inline_definitions, load_template
+from demo.localcloud.chaos import Faults
 from demo.localcloud.moto_server import MotoServer, hand_state_machines_to_executor, preload_cloudformation
 from demo.localcloud.pollers import SqsPoller
 from demo.localcloud.session import REGION, ensure_free, local_session, on_project_path
@@ -50,6 +52,9 @@ LOCAL_PARAMETERS = {
     "WebhooksVisibilityTimeout": "5",
     "WebhooksMaxReceiveCount": "4",
 }
+
+
+_SDK_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
 
 
 class _QuietRequestHandler(ChaliceRequestHandler):
@@ -187,9 +192,16 @@ class LocalCloud:
     def signing_secret_parameter(self) -> str:
         return f"/bank/{self.stage}/processor-signing-secret"
 
+    @property
+    def faults(self) -> Faults:
+        """The faults injected into the emulated services (``bankdemo chaos`` sets them over HTTP)."""
+        if self._moto is None:
+            raise RuntimeError("the local cloud is not running")
+        return self._moto.faults
+
     def client(self, service: str) -> Any:
-        """A boto3 client of the local cloud."""
-        return self.session.client(service, endpoint_url=self.aws_endpoint)
+        """A boto3 client of the local cloud (bounded retries, as the app's: see ``bootstrap.sdk_config``)."""
+        return self.session.client(service, endpoint_url=self.aws_endpoint, config=_SDK_CONFIG)
 
     def queue_depths(self) -> dict[str, dict[str, int]]:
         """Visible, in-flight and delayed messages of every queue of the stack."""

@@ -21,6 +21,7 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
 )
 from werkzeug.serving import BaseWSGIServer, make_server  # noqa: E402
 
+from demo.localcloud.chaos import ChaosMiddleware, Faults  # noqa: E402
 from demo.localcloud.session import ensure_free  # noqa: E402
 
 
@@ -54,11 +55,16 @@ class _OneRequestAtATime:
 
 
 class MotoServer:
-    """An in-process moto server on ``host:port`` (port 0 picks a free one)."""
+    """An in-process moto server on ``host:port`` (port 0 picks a free one), with faults on cue."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 4566) -> None:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        app = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
+        # Faults on cue (`bankdemo chaos`) sit in front of the lock: a slow service delays its
+        # callers without holding up everyone else's requests.
+        self.faults = Faults()
+        app = ChaosMiddleware(
+            _OneRequestAtATime(DomainDispatcherApplication(create_backend_app)), self.faults
+        )
         ensure_free(host, port)  # else werkzeug prints its own message and exits the process
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=_QuietHandler

@@ -109,10 +109,10 @@ class SqsPoller:
                 self._busy += 1
             try:
                 received = self.poll_once()
-            except Exception:  # the queue endpoint went away, or moto hiccupped
+            except Exception as error:  # SQS is down (bankdemo chaos), or the endpoint went away
                 received = -1
                 if not self._stop.is_set():
-                    log.exception("poller %s failed to poll", self.function_name)
+                    log.warning("poller %s failed to poll: %s", self.function_name, error)
             finally:
                 with self._lock:
                     self._busy -= 1

@@ -27,9 +27,10 @@ from chalice.app import SQSEvent
 from chalicelib import logs
 from chalicelib.batch import RecordFailed, process_partial
 from chalicelib.bootstrap import AUDIT_QUEUE, NOTIFICATIONS_QUEUE, REVIEWS_QUEUE, WEBHOOKS_QUEUE, container
+from chalicelib.outages import is_outage
 from chalicelib.webhooks import post_webhook
 from demo.bank import notifications, reviews, service
-from demo.bank.errors import BankError, ReplayRefused
+from demo.bank.errors import BankError, ReplayRefused, ServiceUnavailable
 from demo.bank.events import DomainEvent
 from demo.bank.signature import SIGNATURE_HEADER
 from demo.bank.webhooks import webhook_for
@@ -46,14 +47,22 @@ class WebhookNotDelivered(RecordFailed):
 
 
 def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Answer a domain error with its status and ``{"error": {"code", "message"}}``."""
+    """Answer a domain error with its status and ``{"error": {"code", "message"}}``; a service
+    that is down (DynamoDB for a balance, say) with 503 and ``Retry-After``, not a bare 500."""
 
     @functools.wraps(view)
     def answer(*args: Any, **kwargs: Any) -> Any:
         try:
             return view(*args, **kwargs)
         except BankError as error:
-            return Response(status_code=error.status, body=error.to_dict())
+            headers = {"Retry-After": "5"} if error.status == 503 else {}
+            return Response(status_code=error.status, body=error.to_dict(), headers=headers)
+        except Exception as error:
+            if not is_outage(error):
+                raise
+            log.warning("answering 503: %s", error)
+            unavailable = ServiceUnavailable("a service the bank depends on is unavailable: retry later")
+            return Response(status_code=503, body=unavailable.to_dict(), headers={"Retry-After": "5"})
 
     return answer
 
@@ -128,7 +137,7 @@ def apply_notifications(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
             log.warning("replay refused: %s", refused.message)
             deps.counters.add("replays_refused")
 
-    return process_partial(event, apply)
+    return process_partial(event, apply, deps.requeue)
 
 
 # --8<-- [start:deliver_webhooks]
@@ -152,21 +161,21 @@ def deliver_webhooks(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
             )
         deps.counters.add("webhooks_delivered")
 
-    return process_partial(event, deliver)
+    return process_partial(event, deliver, deps.requeue)
     # --8<-- [end:deliver_webhooks]
 
 
 @app.on_sqs_message(queue=AUDIT_QUEUE, batch_size=10)
 def write_audit(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     """Audit writer: appends each event once to the wallet's history."""
-    audit = container().audit
+    deps = container()
 
     def record(r: Any) -> None:
         domain_event = DomainEvent.from_detail(json.loads(r.body)["detail"])
         logs.correlate(domain_event.event_id)
-        audit.record(domain_event)
+        deps.audit.record(domain_event)
 
-    return process_partial(event, record)
+    return process_partial(event, record, deps.requeue)
 
 
 # --8<-- [start:reviews]
@@ -181,7 +190,7 @@ def review_desk(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
         event = json.loads(record.body)
         reviews.on_event(event["detail-type"], event["detail"], deps.reviews, deps.review_workflow)
 
-    return process_partial(event, handle)
+    return process_partial(event, handle, deps.requeue)
 
 
 @app.route("/reviews", methods=["GET"], authorizer=officers)

@@ -29,6 +29,9 @@ ENV = {**CONFIG["environment_variables"], **DEV["environment_variables"]}
 LOGS = {"logs:CreateLogStream", "logs:PutLogEvents"}  # into the function's own log group
 # What the SQS event source mapping does with the function's role, and the queue's key.
 POLL = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "kms:Decrypt"}
+# OutageRequeue (chalicelib.outages): during an outage a consumer sends its records back to its
+# own queue, delayed (the URL looked up once; SQS encrypts what it is sent with the bank's key).
+REQUEUE = {"sqs:GetQueueUrl", "sqs:SendMessage", "kms:GenerateDataKey"}
 # Each function -> every action it needs, read from the code. kms:Decrypt through DynamoDB: every
 # table is encrypted with the bank's key, and DynamoDB decrypts the table key as the caller.
 NEEDS = {
@@ -45,6 +48,7 @@ NEEDS = {
     },
     "apply_notifications": LOGS
     | POLL
+    | REQUEUE
     | {
         "dynamodb:GetItem",  # authorization, seen digest, balance
         "dynamodb:PutItem",  # the commit's seen marker and authorization (TransactWriteItems), the card
@@ -54,20 +58,23 @@ NEEDS = {
     },
     "deliver_webhooks": LOGS
     | POLL
+    | REQUEUE
     | {
         "ssm:GetParameter",  # the client's URL and webhook secret (a SecureString: kms:Decrypt)
         "sqs:GetQueueUrl",  # SqsBackoff: the URL of the record's queue...
         "sqs:ChangeMessageVisibility",  # ...to delay its next delivery
         "dynamodb:UpdateItem",  # counters: webhooks_delivered
     },
-    "write_audit": LOGS | POLL | {"dynamodb:PutItem"},  # AuditTrail.record, append only
+    "write_audit": LOGS | POLL | REQUEUE | {"dynamodb:PutItem"},  # AuditTrail.record, append only
     "review_desk": LOGS
     | POLL
+    | REQUEUE
     | {
         "states:StartExecution",  # StepFunctionsReviews.start
         "dynamodb:UpdateItem",  # DynamoDBReviews.file_token
     },
 }
+REQUEUES = {"OutageRequeue.later", "QueueUrls.url"}
 # The chalicelib methods each function reaches (app.py, then demo.bank's use cases).
 CALLS = {
     "api_handler": {
@@ -87,10 +94,11 @@ CALLS = {
         "EventBridgePublisher.publish",
         "Counters.add",
         "KmsCardVault.keep",
+        *REQUEUES,
     },
-    "deliver_webhooks": {"SsmParameter.value", "SqsBackoff._url", "SqsBackoff.delay", "Counters.add"},
-    "write_audit": {"AuditTrail.record"},
-    "review_desk": {"StepFunctionsReviews.start", "DynamoDBReviews.file_token"},
+    "deliver_webhooks": {"SsmParameter.value", "SqsBackoff.delay", "Counters.add", *REQUEUES},
+    "write_audit": {"AuditTrail.record", *REQUEUES},
+    "review_desk": {"StepFunctionsReviews.start", "DynamoDBReviews.file_token", *REQUEUES},
 }
 # chalicelib methods that call AWS from the command line or the local cloud, never from a Lambda.
 NOT_FROM_LAMBDA = {
@@ -395,8 +403,15 @@ def test_the_bank_key_is_used_through_our_services_on_our_resources_or_for_cards
                     f"arn:${{AWS::Partition}}:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{value}"
                 )
             assert resolve(value) in ours, f"{function}: {value} is not ours"
-        if "kms:GenerateDataKey" in actions:  # a producer: only to the queue it sends to
-            assert (function, service) == ("api_handler", "sqs"), statement
+        if "kms:GenerateDataKey" in actions:  # a producer: only to the queues it sends to
+            sends_to = {
+                resource
+                for s in statements(function)
+                if "sqs:SendMessage" in as_list(s["Action"])
+                for resource in as_list(s["Resource"])
+            }
+            assert service == "sqs", statement
+            assert set(as_list(condition["StringEquals"][VIA[service]])) <= sends_to, statement
 
 
 @pytest.mark.parametrize("function", sorted(NEEDS))

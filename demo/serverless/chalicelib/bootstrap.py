@@ -18,6 +18,7 @@ from chalicelib.audit import AuditTrail, Counters
 from chalicelib.cards import KmsCardVault
 from chalicelib.events import EventBridgePublisher
 from chalicelib.ledger_table import DynamoDBLedger
+from chalicelib.outages import OutageRequeue
 from chalicelib.queues import SqsNotificationQueue
 from chalicelib.reviews import DynamoDBReviews, StepFunctionsReviews
 from chalicelib.secrets import SsmParameter, SsmSigningSecret
@@ -50,6 +51,9 @@ class Settings:
     review_threshold_cents: int = 1_000_000
     review_decision_timeout_seconds: int = 172_800
     card_key_id: str = ""
+    outage_retry_base_seconds: float = 10.0
+    outage_retry_max_seconds: float = 900.0
+    outage_max_retries: int = 100
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -77,7 +81,21 @@ class Settings:
             review_threshold_cents=int(env.get("REVIEW_THRESHOLD_CENTS", "1000000")),
             review_decision_timeout_seconds=int(env.get("REVIEW_DECISION_TIMEOUT_SECONDS", "172800")),
             card_key_id=env.get("CARD_KEY_ID", ""),
+            outage_retry_base_seconds=float(env.get("OUTAGE_RETRY_BASE_SECONDS", "10")),
+            outage_retry_max_seconds=float(env.get("OUTAGE_RETRY_MAX_SECONDS", "900")),
+            outage_max_retries=int(env.get("OUTAGE_MAX_RETRIES", "100")),
         )
+
+
+def sdk_config() -> Any:
+    """Every client's retries: botocore's standard mode, 3 attempts with jittered backoff.
+
+    The default (legacy mode) retries DynamoDB 10 times: while DynamoDB is down a handler would
+    spend up to half a minute on one call before it can put the batch back for later.
+    """
+    from botocore.config import Config
+
+    return Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
 
 
 class Container:
@@ -101,7 +119,7 @@ class Container:
                 import boto3  # on first use, not at cold start
 
                 self._session = boto3.Session(region_name=self.settings.region)
-            return self._session.client(service, endpoint_url=self.settings.endpoint_url)
+            return self._session.client(service, endpoint_url=self.settings.endpoint_url, config=sdk_config())
 
         return self._get(f"client:{service}", build)
 
@@ -146,6 +164,19 @@ class Container:
             "backoff",
             lambda: SqsBackoff(
                 self._client("sqs"), s.webhook_retry_base_seconds, s.webhook_retry_max_seconds
+            ),
+        )
+
+    @property
+    def requeue(self) -> OutageRequeue:
+        s = self.settings
+        return self._get(
+            "requeue",
+            lambda: OutageRequeue(
+                self._client("sqs"),
+                s.outage_retry_base_seconds,
+                s.outage_retry_max_seconds,
+                s.outage_max_retries,
             ),
         )
 

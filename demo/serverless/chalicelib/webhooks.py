@@ -6,6 +6,7 @@ import json
 import time
 from typing import Any
 
+from chalicelib.queues import QueueUrls
 from demo.bank.signature import SIGNATURE_HEADER, sign
 
 
@@ -45,22 +46,16 @@ class SqsBackoff:
 
     def __init__(self, client: Any, base: float, cap: float) -> None:
         self._client = client
+        self._urls = QueueUrls(client)
         self._base = base
         self._cap = cap
-        self._urls: dict[str, str] = {}
-
-    def _url(self, queue_arn: str) -> str:
-        if queue_arn not in self._urls:
-            name = queue_arn.rsplit(":", 1)[-1]
-            self._urls[queue_arn] = self._client.get_queue_url(QueueName=name)["QueueUrl"]
-        return self._urls[queue_arn]
 
     def delay(self, record: dict[str, Any]) -> int:
         """Hide ``record`` (a Lambda SQS record) for its backoff; returns the seconds chosen."""
         count = int(record.get("attributes", {}).get("ApproximateReceiveCount", "1"))
         seconds = retry_delay(count, self._base, self._cap)
         self._client.change_message_visibility(
-            QueueUrl=self._url(record["eventSourceARN"]),
+            QueueUrl=self._urls.url(record["eventSourceARN"]),
             ReceiptHandle=record["receiptHandle"],
             VisibilityTimeout=seconds,
         )

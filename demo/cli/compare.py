@@ -1,0 +1,76 @@
+"""``bankdemo compare --scenario NAME``: the monolith and serverless side by side, under the same faults."""
+
+from __future__ import annotations
+
+import json
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from demo.cli.common import SeedOption, WalletsOption, console, fail
+from demo.scenarios import ROWS, SCENARIOS, cell
+
+ScenarioName = StrEnum("ScenarioName", {name: name for name in SCENARIOS})  # type: ignore[misc]
+SYSTEMS = ("monolith", "serverless")
+
+
+def scorecard_table(result: dict[str, Any]) -> Table:
+    """The scorecard of a ``demo.compare.compare`` result, one column per system."""
+    cards = result["scorecard"]
+    table = Table(title=f"Scorecard: {result['scenario']} ({result['summary']})")
+    table.add_column("")
+    for system in SYSTEMS:
+        table.add_column(system, justify="right")
+    for label, key in ROWS:
+        values = [cell(cards[s], key) for s in SYSTEMS]
+        bad = key in ("lost", "webhooks_lost", "broker_messages_lost", "gave_up") and values[0] != values[1]
+        table.add_row(label, *values, style="bold" if bad else None)
+    return table
+
+
+def compare(
+    scenario: Annotated[
+        ScenarioName, typer.Option("--scenario", help="The fault schedule to throw at both.")
+    ],
+    seed: SeedOption = 42,
+    count: Annotated[
+        int, typer.Option(min=10, max=100_000, help="Deliveries to send, duplicates included.")
+    ] = 60,
+    rate: Annotated[
+        float, typer.Option(min=0.5, max=200, help="Deliveries per second (the processor's pace).")
+    ] = 6.0,
+    wallets: WalletsOption = 4,
+    json_file: Annotated[
+        Path | None,
+        typer.Option("--json", dir_okay=False, help="Also write the scorecard and timelines here."),
+    ] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds each system may take to drain.")] = 600.0,
+) -> None:
+    """Run the same seeded stream and fault schedule against the monolith and serverless; print the scorecard."""
+    from demo.compare import compare as run
+
+    chosen = SCENARIOS[scenario.value]
+    console.print(f"[bold]{chosen.name}[/]: {chosen.summary}")
+    for step in chosen.steps:
+        console.print(f"  at {step.at:4.0%} of the stream: {step.describe()}")
+    started = time.perf_counter()
+    with console.status(f"Both systems up, {count} deliveries at {rate:g}/s, faults on cue, then drain..."):
+        try:
+            result = run(scenario.value, count=count, seed=seed, wallets=wallets, rate=rate, timeout=timeout)
+        except TimeoutError as error:
+            raise fail(str(error)) from None
+    console.print(scorecard_table(result))
+    console.print(
+        f"The monolith was to lose {chosen.monolith_loss}. Took {time.perf_counter() - started:.0f} s."
+    )
+    serverless = result["scorecard"]["serverless"]
+    if json_file is not None:
+        json_file.parent.mkdir(parents=True, exist_ok=True)
+        json_file.write_text(json.dumps(result, indent=1) + "\n")
+        console.print(f"Scorecard and timelines written to {json_file}")
+    if serverless["lost"] or serverless["applied_twice"] != 0 or not serverless["balances_equal_full_oracle"]:
+        raise fail("the serverless side lost or doubled something: see the scorecard")
