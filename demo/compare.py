@@ -156,7 +156,15 @@ class ServerlessSystem:
         self._queue_url: str | None = None
         for name in self.cloud.queue_depths():  # dead letters of an earlier run are not this run's
             if name.endswith("-dlq"):
-                self.sqs.purge_queue(QueueUrl=self.sqs.get_queue_url(QueueName=name)["QueueUrl"])
+                self._empty(self.sqs.get_queue_url(QueueName=name)["QueueUrl"])
+
+    def _empty(self, url: str) -> None:
+        """Delete what a queue holds (PurgeQueue may run once a minute only)."""
+        while messages := self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):
+            self.sqs.delete_message_batch(
+                QueueUrl=url,
+                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)],
+            )
 
     @property
     def api_url(self) -> str:

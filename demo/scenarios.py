@@ -256,7 +256,7 @@ ROWS: tuple[tuple[str, str], ...] = (
     ("balances = oracle", "balances_equal_full_oracle"),
     ("webhooks delivered", "webhooks_delivered"),
     ("webhooks lost", "webhooks_lost"),
-    ("webhooks delivered twice (deduplicated by the client)", "webhooks_delivered_twice"),
+    ("webhooks delivered twice (the client dedups)", "webhooks_delivered_twice"),
     ("broker messages lost on restart", "broker_messages_lost"),
     ("poison messages kept for inspection", "poison_kept"),
     ("DLQ before redrive", "dlq_before_redrive"),

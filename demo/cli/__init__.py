@@ -348,8 +348,12 @@ def demo(
     aws_port: AwsPortOption = 0,
     api_port: ApiPortOption = 0,
     timeout: Annotated[float, typer.Option(help="Seconds to wait for the queues to drain.")] = 120.0,
+    storm: Annotated[
+        bool, typer.Option(help="End with the storm scenario's scorecard, monolith against serverless.")
+    ] = True,
+    storm_count: Annotated[int, typer.Option(min=10, help="Deliveries of the storm.")] = 60,
 ) -> None:
-    """The whole flow: local cloud up, a stream of notifications in, balances checked. Exit 0 if they match."""
+    """The whole flow: local cloud up, a stream in, balances checked, then the storm's scorecard. Exit 0 if all hold."""
     started = time.perf_counter()
     from demo.localcloud import LocalCloud, PortInUse  # moto: seconds to import, counted in "up in"
 
@@ -391,12 +395,41 @@ def demo(
         console.print(queue_table(depths))
         table, all_match = balance_table(stream, actual)
         console.print(table)
-    console.print(f"Total {time.perf_counter() - started:.1f} s.")
-    if rejected or not all_match:
-        raise fail(
-            "balances do NOT match the stream" if not all_match else "some notifications were rejected"
+        if rejected or not all_match:
+            raise fail(
+                "balances do NOT match the stream" if not all_match else "some notifications were rejected"
+            )
+        console.print(
+            "[bold green]All balances match the stream[/]: duplicates and reordering changed nothing."
         )
-    console.print("[bold green]All balances match the stream[/]: duplicates and reordering changed nothing.")
+        if storm:
+            _storm(cloud, client, storm_count)
+    console.print(f"Total {time.perf_counter() - started:.1f} s.")
+
+
+def _storm(cloud: Any, client: Any, count: int) -> None:
+    """Step 5's finale: the storm scenario against the monolith and the serverless side just used."""
+    from demo.cli.compare import scorecard_table
+    from demo.compare import MonolithSystem, ServerlessSystem, compare
+
+    console.print(
+        f"\n[bold]The storm[/]: {count} deliveries, every fault of step 5 at once, against both systems."
+    )
+    monolith = MonolithSystem()
+    try:
+        with console.status("Storm: faults on cue, then both systems drain (and serverless redrives)..."):
+            result = compare("storm", count=count, systems=(monolith, ServerlessSystem(cloud, client)))
+    finally:
+        monolith.stop()
+    console.print(scorecard_table(result))
+    serverless = result["scorecard"]["serverless"]
+    if serverless["lost"] or serverless["applied_twice"] != 0 or not serverless["balances_equal_full_oracle"]:
+        raise fail("the serverless side lost or doubled something in the storm: see the scorecard")
+    console.print(
+        f"[bold green]Serverless lost nothing in the storm[/]; the monolith lost "
+        f"{result['scorecard']['monolith']['lost']} notification(s) and "
+        f"{result['scorecard']['monolith']['webhooks_lost']} webhook(s)."
+    )
 
 
 reviews.register(app)  # step 3: payin, card, reviews, approve, reject

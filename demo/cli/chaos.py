@@ -109,7 +109,7 @@ def chaos(
         console.print(f"{target} {mode}{lost}.")
         return
     try:
-        parse_fault(target, mode, _value(mode, value))
+        target, _ = parse_fault(target, mode, _value(mode, value))
     except ChaosError as error:
         raise fail(str(error), code=2) from None
     body = {"target": target, "mode": mode} | ({"value": value} if value is not None else {})

@@ -49,3 +49,19 @@ def dlq_url(cloud, sqs):
 @pytest.fixture
 def queue_url(cloud, sqs):
     return sqs.get_queue_url(QueueName="bank-notifications")["QueueUrl"]
+
+
+@pytest.fixture
+def systems(cloud, fintech):
+    """Both systems of the scenarios: a fresh monolith, and serverless on this worker's local cloud."""
+    from demo.compare import MonolithSystem, ServerlessSystem
+    from demo.fintech import Mode
+
+    monolith = MonolithSystem()
+    serverless = ServerlessSystem(cloud, fintech)
+    yield monolith, serverless
+    monolith.stop()
+    cloud.faults.reset()
+    fintech.set_mode(Mode.UP)
+    for poller in cloud.pollers:
+        poller.resume()

@@ -16,6 +16,7 @@ class RecordFailed(Exception):
     """An expected failure of one record (a client down, say): logged in one line, retried by SQS."""
 
 
+# --8<-- [start:process_partial]
 def process_partial(
     records: Any, handle: Callable[[Any], None], requeue: OutageRequeue | None = None
 ) -> dict[str, list[dict[str, str]]]:
@@ -50,6 +51,7 @@ def process_partial(
         if not _requeued(requeue, record, message_id):
             failures.append({"itemIdentifier": message_id})
     return {"batchItemFailures": failures}
+    # --8<-- [end:process_partial]
 
 
 def _requeued(requeue: OutageRequeue, record: Any, message_id: str) -> bool:

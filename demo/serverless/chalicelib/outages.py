@@ -40,6 +40,7 @@ RETRIES_ATTRIBUTE = "outage_retries"
 MAX_DELAY_SECONDS = 900  # SQS DelaySeconds
 
 
+# --8<-- [start:is_outage]
 def is_outage(error: BaseException) -> bool:
     """Whether ``error`` says that an AWS service failed or did not answer (not that we asked wrong)."""
     if any(cls.__name__ in UNREACHABLE for cls in type(error).__mro__):
@@ -54,8 +55,10 @@ def is_outage(error: BaseException) -> bool:
 def outage_delay(retries: int, base: float, cap: float) -> int:
     """Seconds to wait before the next try, after ``retries`` tries met an outage."""
     return max(1, int(min(cap, base * 2**retries, MAX_DELAY_SECONDS)))
+    # --8<-- [end:is_outage]
 
 
+# --8<-- [start:requeue]
 class OutageRequeue:
     """Sends a Lambda SQS record back to its queue, delayed, with its outage retries counted."""
 
@@ -88,3 +91,4 @@ class OutageRequeue:
             },
         )
         return seconds
+        # --8<-- [end:requeue]

@@ -1,0 +1,34 @@
+"""The scenarios of tests/integration/test_scenarios.py, continued (a second file: pytest-xdist
+spreads files over its workers, and each scenario takes a while on the local cloud)."""
+
+from __future__ import annotations
+
+from test_scenarios import assert_serverless_kept_everything, run
+
+
+def test_client_outage_loses_the_monoliths_webhooks_not_the_ledger(systems):
+    _, monolith, serverless = run("client-outage", systems)
+    assert_serverless_kept_everything(serverless)
+    assert serverless["redriven"] > 0 or serverless["dlq_before_redrive"] == 0
+    assert monolith["lost"] == 0
+    assert monolith["webhooks_lost"] > 0
+
+
+def test_poison_is_dropped_by_the_monolith_and_kept_by_serverless(systems):
+    _, monolith, serverless = run("poison-message", systems)
+    assert_serverless_kept_everything(serverless, poison=3)
+    assert serverless["dlq_before_redrive"] == 3
+    assert monolith["poison_sent"] == 3
+    assert monolith["poison_kept"] == 0
+    assert monolith["lost"] == 0
+
+
+def test_storm_serverless_keeps_everything_the_monolith_loses(systems):
+    result, monolith, serverless = run("storm", systems)
+    assert_serverless_kept_everything(serverless, poison=3)
+    assert serverless["sent"] > serverless["distinct"]  # duplicates
+    assert monolith["lost"] > 0
+    assert monolith["webhooks_lost"] > 0
+    assert monolith["poison_kept"] == 0
+    faults = {f for p in result["timeline"]["serverless"] for f in p.get("faults", [])}
+    assert {"database down", "client down"} <= faults  # the samples saw the faults on
