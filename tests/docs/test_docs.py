@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import re
 import subprocess
@@ -22,6 +23,10 @@ STEP_1 = "steps/01-lambda.md"
 STEP_2 = "steps/02-events.md"
 STEP_3 = "steps/03-orchestration.md"
 STEP_4 = "steps/04-security.md"
+STEP_5 = "steps/05-resilience.md"
+STORM = ROOT / "benchmarks/results/storm.json"
+# The only URIs a plot's SVG may hold: the namespace names, which nothing fetches.
+SVG_NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 REFERENCE = "reference/bad-input.md"
 ADR_1 = "adr/0001-publish-after-commit.md"
 SNIPPET_MARKER = re.compile(r"^\s*# --8<-- \[(?:start|end):[\w-]+\]\s*$")
@@ -190,6 +195,8 @@ def test_nav_lists_the_home_quickstart_then_each_step_and_its_notebook_in_order(
         "notebooks/03_orchestration.py",
         STEP_4,
         "notebooks/04_security.py",
+        STEP_5,
+        "notebooks/05_resilience.py",
         REFERENCE,  # the reference pages: after the steps, before the decisions
         ADR_1,
     ]
@@ -204,7 +211,7 @@ def test_every_nav_page_is_built(site: Path, source: str):
     assert "<article" in page.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("source", [STEP_0, STEP_1, STEP_2, STEP_3, STEP_4])
+@pytest.mark.parametrize("source", [STEP_0, STEP_1, STEP_2, STEP_3, STEP_4, STEP_5])
 def test_step_page_has_a_mermaid_diagram(site: Path, source: str):
     assert read_page(site, source).mermaid_blocks >= 1
 
@@ -238,6 +245,11 @@ def test_step_1_page_shows_app_py_as_it_is(site: Path):
         (STEP_4, "demo/serverless/chalicelib/secrets.py", "SsmSigningSecret"),
         (STEP_4, "demo/serverless/chalicelib/secrets.py", "rotate"),
         (STEP_4, "demo/serverless/chalicelib/cards.py", "KmsCardVault.keep"),
+        (STEP_5, "demo/serverless/chalicelib/outages.py", "is_outage"),
+        (STEP_5, "demo/serverless/chalicelib/outages.py", "outage_delay"),
+        (STEP_5, "demo/serverless/chalicelib/outages.py", "OutageRequeue"),
+        (STEP_5, "demo/serverless/chalicelib/batch.py", "process_partial"),
+        (STEP_5, "demo/monolith/web.py", "InboxThenBroker"),
     ],
 )
 def test_step_pages_show_the_whole_definition_as_it_is(site: Path, page: str, path: str, name: str):
@@ -259,6 +271,7 @@ def test_step_pages_show_the_whole_definition_as_it_is(site: Path, page: str, pa
         "notebooks/02_events.py",
         "notebooks/03_orchestration.py",
         "notebooks/04_security.py",
+        "notebooks/05_resilience.py",
     ],
 )
 def test_notebook_page_shows_the_outputs_of_a_run(site: Path, source: str):
@@ -291,6 +304,83 @@ def test_every_event_rule_of_the_template_is_shown_on_a_step_page(site: Path):
     assert rules, "resources.yaml has no EventBridge rule"
     for name in rules:
         assert re.search(rf"^\s*{name}:$", code, re.MULTILINE), f"no step page shows the rule {name}"
+
+
+class Tables(HTMLParser):
+    """The text of every table cell of a page: tables, of rows, of cells."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self._cell: list[str] | None = None
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None and self.tables and self.tables[-1]:
+            self.tables[-1][-1].append(" ".join("".join(self._cell).split()))
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def test_step_5_page_shows_the_storm_scorecard_of_the_results_file(site: Path):
+    # Given the storm's result as the soak wrote it (whatever run it holds)
+    result = json.loads(STORM.read_text(encoding="utf-8"))
+    html = built_path(site, STEP_5).read_text(encoding="utf-8")
+
+    # Then the page has its scorecard: a table whose header names both systems...
+    tables = Tables(html).tables
+    scorecard = next((t for t in tables if t and t[0][1:] == ["monolith", "serverless"]), None)
+    assert scorecard is not None, "no scorecard table (monolith, serverless) on the step 5 page"
+    rows = {row[0]: row[1:] for row in scorecard[1:]}
+
+    # ...with the figures of the file, as the file holds them
+    cards = result["scorecard"]
+    for label, key in [
+        ("notifications sent (deliveries)", "sent"),
+        ("applied", "applied"),
+        ("lost", "lost"),
+        ("webhooks lost", "webhooks_lost"),
+    ]:
+        assert rows[label] == [f"{cards['monolith'][key]:,}", f"{cards['serverless'][key]:,}"], label
+    if "measured" in result:  # the command that produced it, named above the table
+        assert result["measured"]["command"] in Page(html).code
+    assert "<!-- scorecard" not in html, "a scorecard marker was left unreplaced"
+
+
+def test_step_5_page_lists_every_scenario_as_defined(site: Path):
+    from demo.scenarios import SCENARIOS
+
+    tables = Tables(built_path(site, STEP_5).read_text(encoding="utf-8")).tables
+    listed = next((t for t in tables if t and t[0][0] == "Scenario"), None)
+    assert listed is not None, "no scenarios table on the step 5 page"
+    assert [row[0] for row in listed[1:]] == list(SCENARIOS)
+    assert [row[1] for row in listed[1:]] == [s.summary for s in SCENARIOS.values()]
+
+
+def test_step_5_plot_is_in_the_site_and_names_no_url(site: Path):
+    page = built_path(site, STEP_5)
+    images = re.findall(r'<img[^>]*\ssrc="([^"]+\.svg)"', page.read_text(encoding="utf-8"))
+    assert images, "the step 5 page shows no SVG plot"
+    for src in images:
+        plot = (page.parent / src).resolve()
+        assert plot.is_file() and plot.is_relative_to(site.resolve()), f"{src} is not in the built site"
+        text = plot.read_text(encoding="utf-8")
+        assert "<svg" in text and "<path" in text
+        urls = set(re.findall(r"https?://[^\s\"'<>)]+", text))
+        assert urls <= SVG_NAMESPACES, f"{src} names {sorted(urls - SVG_NAMESPACES)}"
+        assert "@import" not in text and "@font-face" not in text
 
 
 def test_no_page_loads_anything_from_outside_the_site(site: Path):
