@@ -19,7 +19,10 @@ export UV_PYTHON_DOWNLOADS := never
 export NO_MKDOCS_2_WARNING := 1
 export AWS_EC2_METADATA_DISABLED := true
 
-.PHONY: help demo test lint format docs docs-build lab benchmark clean env env-dev env-docs env-lab
+# The stage `make package`, `make deploy` and `make destroy` ship (.chalice/config.json: dev, prod).
+STAGE ?= dev
+
+.PHONY: help demo test lint format docs docs-build lab benchmark package deploy destroy clean env env-dev env-docs env-lab
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -68,6 +71,15 @@ lab: env-lab ## Open the notebooks in JupyterLab
 benchmark: env ## Measure the import time of the Lambda entry module (cold start)
 	$(BIN)/python benchmarks/cold_start.py
 
+package: env ## Package STAGE (default dev) for AWS into dist/STAGE/: template and zip, offline
+	$(BIN)/bankdemo package --stage $(STAGE)
+
+deploy: env ## Deploy STAGE to AWS: credentials checked, plan shown, asks before creating
+	$(BIN)/bankdemo deploy --stage $(STAGE)
+
+destroy: env ## Destroy STAGE on AWS, then list what is left behind
+	$(BIN)/bankdemo destroy --stage $(STAGE)
+
 clean: ## Remove the environment, caches and built files
-	rm -rf $(VENV) .tools site .pytest_cache .ruff_cache .hypothesis test-artifacts
+	rm -rf $(VENV) .tools site .pytest_cache .ruff_cache .hypothesis test-artifacts dist
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -14,8 +14,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from demo import processor, settings
-from demo.cli import chaos, fintech, monolith, reviews, secret
+from demo.cli import chaos, fintech, monolith, reviews, secret, ship
 from demo.cli import compare as compare_cli
+from demo.cli import cost as cost_cli
 from demo.cli.common import (
     ApiOption,
     ApiPortOption,
@@ -50,6 +51,7 @@ app.add_typer(fintech.app, name="client")
 app.add_typer(secret.app, name="secret")
 app.command(name="chaos", help=chaos.HELP)(chaos.chaos)
 app.command(name="compare")(compare_cli.compare)
+app.command(name="cost")(cost_cli.cost)
 
 
 def _signing_secret(aws_endpoint: str, stage: str) -> str:
@@ -433,6 +435,7 @@ def _storm(cloud: Any, client: Any, count: int) -> None:
 
 
 reviews.register(app)  # step 3: payin, card, reviews, approve, reject
+ship.register(app)  # step 6: package, deploy, destroy
 
 
 def main() -> None:
