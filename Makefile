@@ -22,7 +22,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # The stage `make package`, `make deploy` and `make destroy` ship (.chalice/config.json: dev, prod).
 STAGE ?= dev
 
-.PHONY: help demo test lint format docs docs-build lab benchmark package deploy destroy clean env env-dev env-docs env-lab
+.PHONY: help demo test lint format docs docs-build lab benchmark soak package deploy destroy clean env env-dev env-docs env-lab
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -40,7 +40,7 @@ env-dev: $(UV)
 env-lab: $(UV)
 	$(UV) sync --frozen --inexact --quiet --extra dev --extra docs --extra lab
 
-demo: env ## Run the demo: local cloud up, 200 signed notifications in, balances checked
+demo: env ## Run the demo: local cloud up, 200 signed notifications in, balances checked, then the storm scorecard
 	$(BIN)/bankdemo demo
 
 test: env-dev ## Lint, then run the whole test suite
@@ -68,8 +68,11 @@ lab: env-lab ## Open the notebooks in JupyterLab
 	cp notebooks/jupyterlab-settings.json $(VENV)/share/jupyter/lab/settings/overrides.json
 	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
-benchmark: env ## Measure the import time of the Lambda entry module (cold start)
-	$(BIN)/python benchmarks/cold_start.py
+benchmark: env ## Cold start, zip size, latency and throughput of both systems -> benchmarks/results/
+	$(BIN)/python benchmarks/performance.py
+
+soak: env ## The storm with 10,000 notifications against both systems (~1 h) -> benchmarks/results/
+	$(BIN)/python benchmarks/storm.py
 
 package: env ## Package STAGE (default dev) for AWS into dist/STAGE/: template and zip, offline
 	$(BIN)/bankdemo package --stage $(STAGE)

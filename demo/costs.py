@@ -138,6 +138,7 @@ CARD_SETTLEMENT = "card.settlement"
 CARD_REVERSAL = "card.reversal"
 CARD_REFUND = "card.refund"
 
+# --8<-- [start:counts]
 # The share of each notification type: the rolls demo/processor.py draws its stream with
 # (payin below 0.15, authorization below 0.55, settlement below 0.80, reversal below 0.92,
 # refund above). Large payments (which start a step 3 review) are not in the mix.
@@ -185,7 +186,9 @@ SQS_BATCH_SIZE = 10  # @app.on_sqs_message(batch_size=10), on every consumer in 
 CONSUMER_QUEUES = 4  # bank-notifications, -webhooks, -audit, -reviews: each polled by Lambda
 KMS_CUSTOMER_KEYS = 1  # BankKey in resources.yaml
 CLOUDWATCH_ALARMS = 0  # resources.yaml defines none
+# --8<-- [end:counts]
 
+# --8<-- [start:assumptions]
 # Bytes each item takes in DynamoDB (estimates, each with DynamoDB's 100 bytes of per-item overhead).
 ITEM_BYTES: dict[str, int] = {
     "seen_marker": 250,  # NOTIFICATION#<id>/SEEN: wallet, applied_at, a SHA-256 digest
@@ -241,6 +244,7 @@ class Assumptions:
     broker_instance: str = "m5.large"
     amazon_mq_instance: str = "mq.m5.large"
     broker_storage_gb: int = 20  # Amazon MQ bills the RabbitMQ storage used; transient queues stay small
+    # --8<-- [end:assumptions]
 
 
 ASSUMPTIONS = Assumptions()

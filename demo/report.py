@@ -1,9 +1,14 @@
-"""The result of a resilience run (``demo.compare.compare``), shown: a Markdown scorecard and a plot.
+"""Results shown: Markdown tables and plots, the same in the notebooks and on the docs site.
 
-The step 5 notebook and the docs site's hook (``docs/hooks/scorecard.py``) both use it, so the
-page and the notebook draw the same figures the same way. matplotlib is imported inside
-``resilience_figure`` only: the CLI and the Lambda code never import this module, and it stays
-cheap for whoever wants the table alone. matplotlib comes with the ``docs`` extra.
+- step 5: a resilience run (``demo.compare.compare``): ``scorecard_markdown``, ``resilience_figure``;
+- step 6: the performance run (``benchmarks/performance.py``): ``performance_markdown``,
+  ``performance_figure``; and the monthly cost model (``demo.costs``): ``costs_markdown``,
+  ``price_sources_markdown``, ``costs_figure``.
+
+The notebooks and the docs site's hook (``docs/hooks/scorecard.py``) both use it, so the pages
+and the notebooks draw the same figures the same way. matplotlib is imported inside the
+``*_figure`` functions only: the CLI and the Lambda code never import this module, and it stays
+cheap for whoever wants the tables alone. matplotlib comes with the ``docs`` extra.
 """
 
 from __future__ import annotations
@@ -48,6 +53,11 @@ def measured_line(result: dict[str, Any]) -> str:
     measured = result.get("measured")
     if not measured:
         return what
+    return what + " " + measured_by(measured)
+
+
+def measured_by(measured: dict[str, Any]) -> str:
+    """A result's ``measured`` key as a sentence: the command, when, how long, on what machine."""
     when = str(measured.get("at", "")).replace("T", " ").replace("+00:00", " UTC")
     parts = [f"Measured with `{measured['command']}`"]
     if when:
@@ -56,7 +66,7 @@ def measured_line(result: dict[str, Any]) -> str:
         parts.append(f"in {duration(measured['wall_seconds'])}")
     if measured.get("machine"):
         parts.append(f"({measured['machine']})")
-    return what + " " + " ".join(parts) + "."
+    return " ".join(parts) + "."
 
 
 def duration(seconds: float) -> str:
@@ -192,3 +202,271 @@ def svg(figure: Any) -> str:
     if start != -1:
         text = text[:start] + text[text.index(">", start) + 1 :].lstrip("\n")
     return text
+
+
+# -- step 6: the performance run (benchmarks/performance.py) ----------------------------------
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:,.{digits}f}"
+
+
+def performance_markdown(result: dict[str, Any]) -> str:
+    """The performance run as Markdown: how it was measured, the cold start, the zip, both systems."""
+    parts = []
+    if result.get("measured"):
+        parts.append(measured_by(result["measured"]))
+
+    cold = result["cold_start"]
+    lines = [
+        f"| Cold start: the import, in fresh interpreters ({cold['runs']} each) | median (ms) | range (ms) |",
+        "|---|---:|---:|",
+    ]
+    for name, case in cold["cases"].items():
+        lines.append(
+            f"| {name} | {_number(case['median_ms'])} | "
+            f"{_number(case['min_ms'])} to {_number(case['max_ms'])} |"
+        )
+    lines.append(f"| `import app` over `import boto3` (medians) | {cold['app_over_boto3']:g}x | |")
+    parts.append("\n".join(lines))
+
+    package = result["zip"]
+    if package.get("bytes"):
+        parts.append(
+            f"The deployment zip of stage `{package['stage']}`: **{package['mb']:g} MB** "
+            f"({package['bytes']:,} bytes)."
+        )
+    else:
+        parts.append(
+            f"The deployment zip of stage `{package['stage']}`: not measured (the run found no zip)."
+        )
+
+    latency, throughput = result["latency"], result["throughput"]
+    names = [s for s in SYSTEMS if s in latency or s in throughput]
+    parts.append(
+        f"Latency: the `calm` stream, {latency['count']:,} deliveries at {latency['rate']:g}/s, sent to both "
+        "systems at once, from each notification's `202` to its balance webhook at the client. "
+        "Throughput: each system alone, sent a stream as fast as it answers, until drained."
+    )
+    rows: list[tuple[str, list[str]]] = [
+        (f"latency {q} (ms)", [_number(latency.get(n, {}).get(q)) for n in names])
+        for q in ("p50", "p95", "p99")
+    ]
+    rows.append(
+        (
+            "notifications with a latency",
+            [f"{latency.get(n, {}).get('count', 0):,}" for n in names],
+        )
+    )
+    rows += [
+        ("applied per second", [_number(throughput[n]["applied_per_second"]) for n in names]),
+        ("ingress per second (202s)", [_number(throughput[n]["ingress_per_second"]) for n in names]),
+        ("seconds to drain", [_number(throughput[n]["seconds_to_drain"]) for n in names]),
+        (
+            "deliveries sent, distinct applied",
+            [
+                f"{throughput[n]['deliveries']:,}, {throughput[n]['applied']:,} of {throughput[n]['distinct']:,}"
+                for n in names
+            ],
+        ),
+    ]
+    table = ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    table += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
+    parts.append("\n".join(table))
+    return "\n\n".join(parts)
+
+
+def performance_figure(result: dict[str, Any], *, width: float = 8.0) -> Any:
+    """Left: each system's latency distribution (an ECDF, log x); right: its throughput (bars)."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, 3.8), layout="constrained")
+    ecdf_axes, bar_axes = figure.subplots(1, 2, width_ratios=(3, 2))
+    points = result.get("latency_points", {})
+    names = [s for s in SYSTEMS if s in points or s in result["throughput"]]
+    for name in names:
+        values = sorted(max(p[1], 1.0) for p in points.get(name, []))
+        if not values:
+            continue
+        shares = [(i + 1) / len(values) for i in range(len(values))]
+        p50 = result["latency"].get(name, {}).get("p50")
+        label = f"{name} (p50 {_number(p50, 0)} ms)" if p50 is not None else name
+        ecdf_axes.step(values, shares, where="post", color=COLOURS.get(name), lw=1.8, label=label)
+    ecdf_axes.set_xscale("log")
+    ecdf_axes.set_ylim(0, 1.02)
+    ecdf_axes.set_xlabel("202 to balance webhook (ms, log scale)")
+    ecdf_axes.set_ylabel("share of notifications")
+    ecdf_axes.set_title("latency, both systems at once", fontsize=10)
+    ecdf_axes.grid(alpha=0.3, which="both")
+    ecdf_axes.legend(fontsize=8.5, frameon=False, loc="upper left")
+
+    measures = (("applied per second", "applied_per_second"), ("ingress per second", "ingress_per_second"))
+    height = 0.38
+    for row, name in enumerate(names):
+        for offset, (label, key) in enumerate(measures):
+            value = result["throughput"][name][key]
+            y = row + (offset - 0.5) * height
+            bar_axes.barh(
+                y,
+                value,
+                height=height * 0.92,
+                color=COLOURS.get(name),
+                alpha=1.0 if offset == 0 else 0.45,
+            )
+            bar_axes.annotate(
+                f"{label}: {value:,.1f}",
+                (value, y),
+                xytext=(3, 0),
+                textcoords="offset points",
+                va="center",
+                fontsize=8,
+            )
+    bar_axes.set_yticks(range(len(names)), names)
+    bar_axes.invert_yaxis()
+    bar_axes.set_xlabel("per second (each system alone)")
+    bar_axes.set_title("throughput", fontsize=10)
+    bar_axes.grid(alpha=0.3, axis="x")
+    right = max((result["throughput"][n][k] for n in names for _, k in measures), default=1.0)
+    bar_axes.set_xlim(0, right * 2.5 or 1.0)  # room for the labels
+    return figure
+
+
+# -- step 6: a month of the bank (demo.costs) -------------------------------------------------
+
+# The always-on options against the serverless month: (broker, cluster, label, colour, line
+# style, where its break-even's label goes, in points from the point).
+COST_OPTIONS: tuple[tuple[str, bool, str, str, str, tuple[int, int]], ...] = (
+    ("self-hosted", False, "RabbitMQ on EC2, 1 node", "tab:orange", "-", (18, -38)),
+    ("self-hosted", True, "RabbitMQ on EC2, 3 nodes", "tab:orange", ":", (-120, 22)),
+    ("amazon-mq", False, "Amazon MQ, single-instance", "tab:green", "-", (22, -30)),
+    ("amazon-mq", True, "Amazon MQ, 3-node cluster", "tab:green", "--", (-120, 18)),
+)
+COST_VOLUMES = (10**4, 10**5, 10**6, 10**7, 10**8, 10**9)
+
+
+def break_evens() -> list[tuple[str, Any]]:
+    """(option's label, ``costs.BreakEven``) of every volume where an always-on option meets serverless."""
+    from demo import costs
+
+    return [
+        (label, point)
+        for broker, cluster, label, *_ in COST_OPTIONS
+        for point in costs.crossings(broker, cluster=cluster)
+    ]
+
+
+def _dollars(value: float) -> str:
+    return f"${value:,.2f}"
+
+
+def costs_markdown(volumes: tuple[int, ...] = COST_VOLUMES) -> str:
+    """A month at a few volumes, each option a column; the break-evens; the serverless month by service."""
+    from demo import costs
+
+    labels = [option[2] for option in COST_OPTIONS]
+    month = [
+        "| notifications a month | serverless | "
+        + " | ".join(f"monolith + {label}" for label in labels)
+        + " |",
+        "|---:|" + "---:|" * (1 + len(labels)),
+    ]
+    for n in volumes:
+        always_on = [costs.always_on_monthly(n, b, cluster=c).total for b, c, *_ in COST_OPTIONS]
+        month.append(
+            f"| {n:,} | {_dollars(costs.serverless_monthly(n).total)} | "
+            + " | ".join(_dollars(v) for v in always_on)
+            + " |"
+        )
+    even = [
+        "| always-on option | break-even (notifications a month) | a month there, either way |",
+        "|---|---:|---:|",
+    ]
+    for label, point in break_evens():
+        even.append(f"| {label} | {point.notifications:,} | {_dollars(point.always_on)} |")
+    low, high = costs.serverless_monthly(10**6), costs.serverless_monthly(10**9)
+    services = list(high.by_service())
+    share = [
+        f"| service | {low.notifications:,} a month | share | {high.notifications:,} a month | share |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for service in services:
+        a, b = low.by_service().get(service, 0.0), high.by_service()[service]
+        share.append(
+            f"| {service} | {_dollars(a)} | {a / low.total:.0%} | {_dollars(b)} | {b / high.total:.0%} |"
+        )
+    share.append(f"| **total** | **{_dollars(low.total)}** | | **{_dollars(high.total)}** | |")
+    return "\n\n".join(
+        [
+            "**A month at a few volumes**, in dollars (us-east-1, on-demand, no free tier):",
+            "\n".join(month),
+            "**The break-evens**: below each volume serverless costs less than that always-on option.",
+            "\n".join(even),
+            "**The serverless month by service**, the largest first at the top of the range:",
+            "\n".join(share),
+        ]
+    )
+
+
+def price_sources_markdown() -> str:
+    """Where the prices of the monthly model come from, and when they were read (``demo/data/prices.yaml``).
+
+    A table of the pages the file names; each service's ``note`` in the file says what the page
+    gave, and where the figures it lacked come from.
+    """
+    from urllib.parse import urlsplit
+
+    from demo import costs
+
+    lines = ["| prices of | source | read on |", "|---|---|---|"]
+    for service, (source, read_on) in costs.price_sources().items():
+        parts = urlsplit(source)
+        lines.append(f"| {service} | [{parts.netloc}{parts.path.rstrip('/')}]({source}) | {read_on} |")
+    return "\n".join(lines)
+
+
+def costs_figure(volumes: Any = None, *, width: float = 8.5) -> Any:
+    """A month of the bank, serverless against each always-on option, log-log, the break-evens marked."""
+    from matplotlib.figure import Figure
+
+    from demo import costs
+
+    if volumes is None:  # 181 volumes, log-spaced from 10^3 to 10^9
+        volumes = sorted({round(costs.LOW * (costs.HIGH / costs.LOW) ** (i / 180)) for i in range(181)})
+    figure = Figure(figsize=(width, 5.6), layout="constrained")
+    axes = figure.subplots()
+    axes.loglog(
+        volumes,
+        [costs.serverless_monthly(int(n)).total for n in volumes],
+        color="tab:blue",
+        linewidth=2.5,
+        label="serverless (Lambda, SQS, EventBridge, DynamoDB...)",
+    )
+    evens = break_evens()
+    for broker, cluster, label, colour, style, offset in COST_OPTIONS:
+        axes.loglog(
+            volumes,
+            [costs.always_on_monthly(int(n), broker, cluster=cluster).total for n in volumes],
+            color=colour,
+            linestyle=style,
+            linewidth=2 if style == ":" else 1.5,
+            zorder=3 if style == ":" else 2,  # the dotted line runs along another: keep it on top
+            label=f"always-on monolith + {label}",
+        )
+        for point in (point for option, point in evens if option == label):
+            axes.plot(point.notifications, point.always_on, "o", color=colour, markersize=8, zorder=5)
+            axes.annotate(
+                f"{point.notifications / 1e6:.1f} M/month\n${point.always_on:,.0f}",
+                (point.notifications, point.always_on),
+                xytext=offset,
+                textcoords="offset points",
+                fontsize=9,
+                color=colour,
+                bbox={"boxstyle": "round", "facecolor": "white", "edgecolor": colour, "alpha": 0.9},
+                arrowprops={"arrowstyle": "-", "color": colour},
+            )
+    axes.set_xlabel("notifications a month")
+    axes.set_ylabel("$ a month (us-east-1, on-demand, no free tier)")
+    axes.set_title("A month of the bank: serverless against the always-on 'before'")
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(loc="upper left", fontsize=9)
+    return figure

@@ -8,7 +8,19 @@ Markers, each on a line of its own in a page's Markdown (paths from the reposito
 - ``<!-- scorecard-plot: benchmarks/results/storm.json -->``: the run's backlog and latency over
   time, an SVG drawn by ``demo.report.resilience_figure`` and added to the site as
   ``assets/scorecards/<name>.svg`` (text drawn as paths: it loads no font, and names no URL);
-- ``<!-- scenarios -->``: the resilience scenarios as ``demo/scenarios.py`` defines them.
+- ``<!-- scenarios -->``: the resilience scenarios as ``demo/scenarios.py`` defines them;
+- ``<!-- performance: benchmarks/results/performance.json -->``: step 6's performance run
+  (``benchmarks/performance.py``): how it was measured, the cold start, the zip's size, the
+  latency and the throughput of both systems (``demo.report.performance_markdown``);
+- ``<!-- performance-plot: benchmarks/results/performance.json -->``: its latency distributions
+  and throughputs, an SVG drawn by ``demo.report.performance_figure``, added as above;
+- ``<!-- costs -->``: a month of the bank at a few volumes, the break-evens and the serverless
+  month by service, computed with ``demo.costs`` when the site is built
+  (``demo.report.costs_markdown``);
+- ``<!-- costs-plot -->``: the same months over 10^3 to 10^9 notifications, log-log, an SVG
+  drawn by ``demo.report.costs_figure`` (``assets/scorecards/costs.svg``);
+- ``<!-- price-sources -->``: where each price of the cost model comes from, and when it was
+  read (``demo/data/prices.yaml``).
 
 A marker whose file does not exist fails the build. Registered in mkdocs.yml under ``hooks:``.
 """
@@ -24,9 +36,13 @@ from typing import Any
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
-MARKER = re.compile(r"^<!--\s*(scorecard|scorecard-plot):\s*(\S+)\s*-->\s*$", re.MULTILINE)
+MARKER = re.compile(
+    r"^<!--\s*(scorecard|scorecard-plot|performance|performance-plot):\s*(\S+)\s*-->\s*$", re.MULTILINE
+)
 SCENARIOS_MARKER = re.compile(r"^<!--\s*scenarios\s*-->\s*$", re.MULTILINE)
+COSTS_MARKER = re.compile(r"^<!--\s*(costs|costs-plot|price-sources)\s*-->\s*$", re.MULTILINE)
 PLOTS = "assets/scorecards"
+COSTS_PLOT = f"{PLOTS}/costs.svg"
 
 
 def _root(config: Any) -> Path:
@@ -45,35 +61,56 @@ def _plot_uri(path: str) -> str:
 
 
 def on_files(files: Files, config: Any) -> Files:
-    """Draw the plot of every ``scorecard-plot`` marker, and add it to the site's files."""
-    from demo.report import resilience_figure, svg
+    """Draw the plot of every ``*-plot`` marker, and add it to the site's files."""
+    from demo.report import costs_figure, performance_figure, resilience_figure, svg
 
-    wanted = {
-        path
-        for page in files.documentation_pages()
-        for kind, path in MARKER.findall(page.content_string)
-        if kind == "scorecard-plot"
-    }
-    for path in sorted(wanted):
-        result = _result(config, path)
-        figure = resilience_figure(result)
+    draw = {"scorecard-plot": resilience_figure, "performance-plot": performance_figure}
+    pages = [page.content_string for page in files.documentation_pages()]
+    wanted = {(kind, path) for text in pages for kind, path in MARKER.findall(text) if kind in draw}
+    for kind, path in sorted(wanted):
+        figure = draw[kind](_result(config, path))
         files.append(File.generated(config, _plot_uri(path), content=svg(figure)))
+    if any(kind == "costs-plot" for text in pages for kind in COSTS_MARKER.findall(text)):
+        files.append(File.generated(config, COSTS_PLOT, content=svg(costs_figure())))
     return files
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
-    from demo.report import measured_line, scorecard_markdown
+    from demo.report import (
+        costs_markdown,
+        measured_line,
+        performance_markdown,
+        price_sources_markdown,
+        scorecard_markdown,
+    )
+
+    def link(uri: str) -> str:
+        return posixpath.relpath(uri, posixpath.dirname(page.file.src_uri) or ".")
 
     def replace(match: re.Match[str]) -> str:
         kind, path = match.groups()
         result = _result(config, path)
         if kind == "scorecard":
             return f"{measured_line(result)}\n\n{scorecard_markdown(result)}\n"
-        link = posixpath.relpath(_plot_uri(path), posixpath.dirname(page.file.src_uri) or ".")
+        if kind == "performance":
+            return performance_markdown(result) + "\n"
+        if kind == "performance-plot":
+            alt = "latency distribution and throughput, monolith and serverless, on this machine"
+            return f"![{alt}]({link(_plot_uri(path))})\n"
         alt = f"{result['scenario']}: backlog and latency over time, monolith and serverless"
-        return f"![{alt}]({link})\n"
+        return f"![{alt}]({link(_plot_uri(path))})\n"
+
+    def replace_costs(match: re.Match[str]) -> str:
+        kind = match.group(1)
+        if kind == "costs":
+            return costs_markdown() + "\n"
+        if kind == "price-sources":
+            return price_sources_markdown() + "\n"
+        alt = "a month of the bank, serverless against the always-on options, log-log, with the break-evens"
+        return f"![{alt}]({link(COSTS_PLOT)})\n"
 
     markdown = MARKER.sub(replace, markdown)
+    markdown = COSTS_MARKER.sub(replace_costs, markdown)
     return SCENARIOS_MARKER.sub(lambda _: _scenarios_table() + "\n", markdown)
 
 
@@ -91,6 +128,7 @@ def _scenarios_table() -> str:
 
 
 def on_serve(server: Any, config: Any, builder: Any) -> Any:
-    """``mkdocs serve`` rebuilds when a result file changes (a soak that finished, say)."""
+    """``mkdocs serve`` rebuilds when a result file changes (a soak that finished, say), or a price."""
     server.watch(str(_root(config) / "benchmarks" / "results"))
+    server.watch(str(_root(config) / "demo" / "data"))
     return server

@@ -24,7 +24,9 @@ STEP_2 = "steps/02-events.md"
 STEP_3 = "steps/03-orchestration.md"
 STEP_4 = "steps/04-security.md"
 STEP_5 = "steps/05-resilience.md"
+STEP_6 = "steps/06-shipping.md"
 STORM = ROOT / "benchmarks/results/storm.json"
+PERFORMANCE = ROOT / "benchmarks/results/performance.json"
 # The only URIs a plot's SVG may hold: the namespace names, which nothing fetches.
 SVG_NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 REFERENCE = "reference/bad-input.md"
@@ -197,6 +199,8 @@ def test_nav_lists_the_home_quickstart_then_each_step_and_its_notebook_in_order(
         "notebooks/04_security.py",
         STEP_5,
         "notebooks/05_resilience.py",
+        STEP_6,
+        "notebooks/06_ship.py",
         REFERENCE,  # the reference pages: after the steps, before the decisions
         ADR_1,
     ]
@@ -211,7 +215,7 @@ def test_every_nav_page_is_built(site: Path, source: str):
     assert "<article" in page.read_text(encoding="utf-8")
 
 
-@pytest.mark.parametrize("source", [STEP_0, STEP_1, STEP_2, STEP_3, STEP_4, STEP_5])
+@pytest.mark.parametrize("source", [STEP_0, STEP_1, STEP_2, STEP_3, STEP_4, STEP_5, STEP_6])
 def test_step_page_has_a_mermaid_diagram(site: Path, source: str):
     assert read_page(site, source).mermaid_blocks >= 1
 
@@ -250,6 +254,13 @@ def test_step_1_page_shows_app_py_as_it_is(site: Path):
         (STEP_5, "demo/serverless/chalicelib/outages.py", "OutageRequeue"),
         (STEP_5, "demo/serverless/chalicelib/batch.py", "process_partial"),
         (STEP_5, "demo/monolith/web.py", "InboxThenBroker"),
+        (STEP_6, "demo/shipping.py", "stage_policy"),
+        (STEP_6, "demo/deploy.py", "check_credentials"),
+        (STEP_6, "demo/deploy.py", "Deployment.deploy"),
+        (STEP_6, "demo/deploy.py", "Deployment.wait"),
+        (STEP_6, "demo/deploy.py", "Deployment.store_secrets"),
+        (STEP_6, "demo/deploy.py", "Deployment.leftovers"),
+        (STEP_6, "demo/costs.py", "Assumptions"),
     ],
 )
 def test_step_pages_show_the_whole_definition_as_it_is(site: Path, page: str, path: str, name: str):
@@ -272,6 +283,7 @@ def test_step_pages_show_the_whole_definition_as_it_is(site: Path, page: str, pa
         "notebooks/03_orchestration.py",
         "notebooks/04_security.py",
         "notebooks/05_resilience.py",
+        "notebooks/06_ship.py",
     ],
 )
 def test_notebook_page_shows_the_outputs_of_a_run(site: Path, source: str):
@@ -369,10 +381,11 @@ def test_step_5_page_lists_every_scenario_as_defined(site: Path):
     assert [row[1] for row in listed[1:]] == [s.summary for s in SCENARIOS.values()]
 
 
-def test_step_5_plot_is_in_the_site_and_names_no_url(site: Path):
-    page = built_path(site, STEP_5)
+@pytest.mark.parametrize(("source", "plots"), [(STEP_5, 1), (STEP_6, 2)])
+def test_step_plots_are_in_the_site_and_name_no_url(site: Path, source: str, plots: int):
+    page = built_path(site, source)
     images = re.findall(r'<img[^>]*\ssrc="([^"]+\.svg)"', page.read_text(encoding="utf-8"))
-    assert images, "the step 5 page shows no SVG plot"
+    assert len(set(images)) >= plots, f"the {source} page shows {len(set(images))} SVG plots, not {plots}"
     for src in images:
         plot = (page.parent / src).resolve()
         assert plot.is_file() and plot.is_relative_to(site.resolve()), f"{src} is not in the built site"
@@ -381,6 +394,75 @@ def test_step_5_plot_is_in_the_site_and_names_no_url(site: Path):
         urls = set(re.findall(r"https?://[^\s\"'<>)]+", text))
         assert urls <= SVG_NAMESPACES, f"{src} names {sorted(urls - SVG_NAMESPACES)}"
         assert "@import" not in text and "@font-face" not in text
+
+
+def test_step_6_page_shows_the_cost_models_counts_and_prices_as_they_are(site: Path):
+    from demo import costs
+
+    code = read_page(site, STEP_6).code
+    source = (ROOT / "demo/costs.py").read_text(encoding="utf-8")
+    for name in ("MIX", "PER_NOTIFICATION", "EVERY_NOTIFICATION", "PER_EVENT", "ITEM_BYTES"):
+        line = next(line for line in source.splitlines() if line.startswith(f"{name}: dict"))
+        assert line in code, f"docs/{STEP_6} does not show {name}: move the --8<-- markers of demo/costs.py"
+    assert f"SQS_BATCH_SIZE = {costs.SQS_BATCH_SIZE}" in code
+    prices = (ROOT / "demo/data/prices.yaml").read_text(encoding="utf-8")
+    assert prices.strip() in code, "the step 6 page does not show demo/data/prices.yaml as it is"
+
+
+def test_step_6_page_shows_the_costs_demo_costs_computes(site: Path):
+    from demo import costs
+
+    html = built_path(site, STEP_6).read_text(encoding="utf-8")
+    tables = Tables(html).tables
+
+    # a month at a few volumes: the serverless column at a million is the model's total
+    months = next((t for t in tables if t and t[0][:2] == ["notifications a month", "serverless"]), None)
+    assert months is not None, "no table of monthly costs on the step 6 page"
+    rows = {row[0]: row[1:] for row in months[1:]}
+    assert rows["1,000,000"][0] == f"${costs.serverless_monthly(10**6).total:,.2f}"
+    assert rows["1,000,000"][1] == f"${costs.always_on_monthly(10**6, 'self-hosted').total:,.2f}"
+
+    # the break-evens: the first, with one RabbitMQ node on EC2, where demo.costs finds it
+    evens = next((t for t in tables if t and t[0][0] == "always-on option"), None)
+    assert evens is not None, "no break-even table on the step 6 page"
+    point = costs.break_even("self-hosted")
+    assert point is not None
+    assert evens[1][1:] == [f"{point.notifications:,}", f"${point.always_on:,.2f}"]
+
+    # each price's source and date, from the price file
+    for service, (source, read_on) in costs.price_sources().items():
+        assert f'href="{source}"' in html and read_on in html, service
+    assert "<!-- costs" not in html and "<!-- price-sources" not in html, "a cost marker was left unreplaced"
+
+
+def test_step_6_page_shows_the_performance_of_the_results_file(site: Path):
+    # Given the performance run as the benchmark wrote it (whatever run it holds)
+    result = json.loads(PERFORMANCE.read_text(encoding="utf-8"))
+    html = built_path(site, STEP_6).read_text(encoding="utf-8")
+    tables = Tables(html).tables
+
+    # Then both systems' latency and throughput are the file's...
+    systems = next((t for t in tables if t and t[0][1:] == ["monolith", "serverless"]), None)
+    assert systems is not None, "no table of both systems on the step 6 page"
+    rows = {row[0]: row[1:] for row in systems[1:]}
+    for label, figures in [
+        ("latency p50 (ms)", [result["latency"][s]["p50"] for s in ("monolith", "serverless")]),
+        (
+            "applied per second",
+            [result["throughput"][s]["applied_per_second"] for s in ("monolith", "serverless")],
+        ),
+    ]:
+        assert rows[label] == [f"{f:,.1f}" if f is not None else "n/a" for f in figures], label
+
+    # ...and so is the cold start, each case's median
+    cold = next((t for t in tables if t and t[0][0].startswith("Cold start")), None)
+    assert cold is not None, "no cold start table on the step 6 page"
+    medians = {row[0]: row[1] for row in cold[1:]}
+    for name, case in result["cold_start"]["cases"].items():
+        assert medians[name] == f"{case['median_ms']:,.1f}", name
+    if "measured" in result:  # the command that produced it, named above the tables
+        assert result["measured"]["command"] in Page(html).code
+    assert "<!-- performance" not in html, "a performance marker was left unreplaced"
 
 
 def test_no_page_loads_anything_from_outside_the_site(site: Path):
