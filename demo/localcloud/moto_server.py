@@ -21,6 +21,7 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
 )
 from werkzeug.serving import BaseWSGIServer, make_server  # noqa: E402
 
+from demo.localcloud import moto_patches  # noqa: E402
 from demo.localcloud.chaos import ChaosMiddleware, Faults  # noqa: E402
 from demo.localcloud.session import ensure_free  # noqa: E402
 
@@ -62,6 +63,7 @@ class MotoServer:
         # Faults on cue (`bankdemo chaos`) sit in front of the lock: a slow service delays its
         # callers without holding up everyone else's requests.
         self.faults = Faults()
+        moto_patches.apply()  # TransactWriteItems without a copy of the whole table
         app = ChaosMiddleware(
             _OneRequestAtATime(DomainDispatcherApplication(create_backend_app)), self.faults
         )

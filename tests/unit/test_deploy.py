@@ -14,6 +14,8 @@ import datetime
 import hashlib
 import json
 import re
+import subprocess
+import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -1027,44 +1029,64 @@ def without_sam(template: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+# A moto server in a process of its own: moto's state is per process, and a `mock_aws` here would
+# reset the local cloud that other tests on this pytest-xdist worker are using.
+MOTO_SERVER = (
+    "import sys; from moto.server import ThreadedMotoServer; "
+    "s = ThreadedMotoServer(ip_address='127.0.0.1', port=0, verbose=False); s.start(); "
+    "print(s.get_host_and_port()[1], flush=True); sys.stdin.read()"
+)
+
+
+@pytest.fixture
+def moto_endpoint(monkeypatch):
+    server = subprocess.Popen(
+        [sys.executable, "-c", MOTO_SERVER], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(server.stdout.readline())
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")  # moto takes any
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stdin.close()  # its stdin closes: it exits
+        server.wait(timeout=30)
+
+
 # moto skips the QueuePolicy (not supported), which the flow does not need
-@pytest.mark.filterwarnings("ignore:Tried to parse")
-def test_deploy_then_destroy_on_moto_without_the_sam_resources(packaged, tmp_path):
+def test_deploy_then_destroy_on_moto_without_the_sam_resources(packaged, tmp_path, moto_endpoint):
     import boto3
-    import moto
 
     artefacts, _ = packaged
     (tmp_path / "sam.yaml").write_text(yaml.safe_dump(without_sam(artefacts.template())))
     (tmp_path / "deployment.zip").write_bytes(artefacts.zip_path.read_bytes())
-    with moto.mock_aws():
-        result = runner.invoke(app, ["deploy", "--stage", "dev", "--yes", "--package-dir", str(tmp_path)])
-        assert result.exit_code == 0, result.output
-        ssm = boto3.client("ssm", region_name=REGION)
-        outputs = {
-            o["OutputKey"]: o["OutputValue"]
-            for o in boto3.client("cloudformation", region_name=REGION).describe_stacks(StackName="bank-dev")[
-                "Stacks"
-            ][0]["Outputs"]
-        }
-        for name in deploy.secret_parameters("dev").values():
-            [found] = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])[
-                "Parameters"
-            ]
-            assert found["Type"] == "SecureString" and found["KeyId"] == outputs["BankKeyId"]
-        assert boto3.client("sqs", region_name=REGION).get_queue_url(QueueName="bank-notifications")[
-            "QueueUrl"
-        ]
-        boto3.client("logs", region_name=REGION).create_log_group(
-            logGroupName="/aws/lambda/bank-dev-write_audit-late"
-        )
+    # every client below, the CLI's included, goes to moto_endpoint (AWS_ENDPOINT_URL)
+    result = runner.invoke(app, ["deploy", "--stage", "dev", "--yes", "--package-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert f"every call goes to {moto_endpoint}" in squash(result.output)
+    ssm = boto3.client("ssm", region_name=REGION)
+    outputs = {
+        o["OutputKey"]: o["OutputValue"]
+        for o in boto3.client("cloudformation", region_name=REGION).describe_stacks(StackName="bank-dev")[
+            "Stacks"
+        ][0]["Outputs"]
+    }
+    for name in deploy.secret_parameters("dev").values():
+        [found] = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])["Parameters"]
+        assert found["Type"] == "SecureString" and found["KeyId"] == outputs["BankKeyId"]
+    assert boto3.client("sqs", region_name=REGION).get_queue_url(QueueName="bank-notifications")["QueueUrl"]
+    boto3.client("logs", region_name=REGION).create_log_group(
+        logGroupName="/aws/lambda/bank-dev-write_audit-late"
+    )
 
-        result = runner.invoke(app, ["destroy", "--stage", "dev", "--yes"])
-        assert result.exit_code == 0, result.output
-        output = squash(result.output)
-        assert "aws dynamodb delete-table --table-name bank-ledger-dev --region eu-west-1" in output
-        assert "aws logs delete-log-group --log-group-name /aws/lambda/bank-dev-write_audit-late" in output
-        assert f"aws s3 rb s3://{BUCKET} --force" in output
-        assert not ssm.describe_parameters(
-            ParameterFilters=[{"Key": "Name", "Option": "BeginsWith", "Values": ["/bank/dev/"]}]
-        )["Parameters"]
-        assert boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0
+    result = runner.invoke(app, ["destroy", "--stage", "dev", "--yes"])
+    assert result.exit_code == 0, result.output
+    output = squash(result.output)
+    assert "aws dynamodb delete-table --table-name bank-ledger-dev --region eu-west-1" in output
+    assert "aws logs delete-log-group --log-group-name /aws/lambda/bank-dev-write_audit-late" in output
+    assert f"aws s3 rb s3://{BUCKET} --force" in output
+    assert not ssm.describe_parameters(
+        ParameterFilters=[{"Key": "Name", "Option": "BeginsWith", "Values": ["/bank/dev/"]}]
+    )["Parameters"]
+    assert boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET)["KeyCount"] == 0

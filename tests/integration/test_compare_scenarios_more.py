@@ -1,9 +1,9 @@
-"""The scenarios of tests/integration/test_scenarios.py, continued (a second file: pytest-xdist
+"""The scenarios of tests/integration/test_compare_scenarios.py, continued (a second file: pytest-xdist
 spreads files over its workers, and each scenario takes a while on the local cloud)."""
 
 from __future__ import annotations
 
-from test_scenarios import assert_serverless_kept_everything, run
+from test_compare_scenarios import assert_serverless_kept_everything, run
 
 
 def test_client_outage_loses_the_monoliths_webhooks_not_the_ledger(systems):
