@@ -676,11 +676,16 @@ def crossings(
     Scans a log grid for a change of sign, then bisects each to the notification.
     """
 
-    def gap(n: int) -> float:
-        return (
-            serverless_monthly(n, free_tier=free_tier, assumptions=assumptions).total
-            - always_on_monthly(n, broker, cluster=cluster, assumptions=assumptions).total
+    def both(n: int) -> BreakEven:
+        return BreakEven(
+            n,
+            serverless_monthly(n, free_tier=free_tier, assumptions=assumptions).total,
+            always_on_monthly(n, broker, cluster=cluster, assumptions=assumptions).total,
         )
+
+    def gap(n: int) -> float:
+        at = both(n)
+        return at.serverless - at.always_on
 
     grid = sorted({round(low * (high / low) ** (i / steps)) for i in range(steps + 1)})
     found = []
@@ -695,14 +700,7 @@ def crossings(
                     lo = mid
                 else:
                     hi = mid
-            best = min((lo, hi), key=lambda m: abs(gap(m)))
-            found.append(
-                BreakEven(
-                    best,
-                    serverless_monthly(best, free_tier=free_tier, assumptions=assumptions).total,
-                    always_on_monthly(best, broker, cluster=cluster, assumptions=assumptions).total,
-                )
-            )
+            found.append(both(min((lo, hi), key=lambda m: abs(gap(m)))))
         previous_n, previous = n, current
     return found
 
