@@ -255,9 +255,15 @@ class ServerlessSystem:
 
 
 def _sample(system: System, run: Run, active: dict[str, str], stop: threading.Event, every: float) -> None:
+    """Read the backlog every ``every`` seconds; each reading names the faults that were on at any
+    moment since the previous one (a reading can take longer than a short outage on a busy cloud)."""
     while not stop.is_set():
         t = round(time.monotonic() - run.started_at, 2)
-        run.timeline.append({"t": t, "backlog": system.backlog(), "faults": sorted(active.values())})
+        backlog = system.backlog()
+        seen = set(active.values())
+        while run.faults_seen:  # pop and append are atomic: a fault switched on meanwhile stays for the next
+            seen.add(run.faults_seen.pop())
+        run.timeline.append({"t": t, "backlog": backlog, "faults": sorted(seen)})
         stop.wait(every)
 
 
@@ -349,6 +355,7 @@ def _fire(system: System, step: Step, run: Run, active: dict[str, str]) -> None:
         active.pop(component, None)
         if step.action in MENDS:  # a fault, not its mend
             active[component] = step.describe()
+            run.faults_seen.append(step.describe())
     run.timeline.append({"t": round(time.monotonic() - run.started_at, 2), "event": step.describe()})
 
 

@@ -192,6 +192,7 @@ class Run:
     broker_messages_lost: int = 0
     drain_seconds: float = 0.0
     timeline: list[dict[str, Any]] = field(default_factory=list)  # {t, backlog, faults}
+    faults_seen: list[str] = field(default_factory=list)  # switched on since the last backlog reading
     started_at: float = 0.0
     schedule_error: BaseException | None = None
 

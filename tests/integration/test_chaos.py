@@ -13,6 +13,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cloud_helpers import dead_letters
 from envelopes import authorization, payin
 from polling import poll_until
 
@@ -38,10 +39,6 @@ def balance(api, wallet):
 
 def notifications_backlog(cloud):
     return cloud.queue_depths()["bank-notifications"]
-
-
-def dead_letters(cloud):
-    return sum(d["visible"] for q, d in cloud.queue_depths().items() if q.endswith("-dlq"))
 
 
 def test_with_dynamodb_down_the_api_accepts_the_backlog_waits_and_drains_when_it_is_back(

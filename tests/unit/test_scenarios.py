@@ -150,3 +150,40 @@ def test_lost_webhooks_and_every_row_renders():
     card = score(run, stream)
     assert card["webhooks_lost"] == 3
     assert all(isinstance(cell(card, key), str) for _, key in ROWS)
+
+
+def test_a_backlog_reading_names_a_fault_that_came_and_went_while_it_was_taken():
+    """On a busy cloud one reading can outlast a short outage: the reading still names it."""
+    import threading
+
+    from demo import compare
+
+    run = Run("serverless")
+    active: dict[str, str] = {}
+    stop = threading.Event()
+    reading = threading.Event()
+    outage_over = threading.Event()
+
+    class SlowSystem:
+        name = "serverless"
+
+        def backlog(self) -> int:
+            reading.set()
+            outage_over.wait(5)
+            stop.set()
+            return 7
+
+        def act(self, step: Step, run: Run) -> None:
+            pass
+
+    system = SlowSystem()
+    sampler = threading.Thread(target=compare._sample, args=(system, run, active, stop, 0.01))
+    sampler.start()
+    assert reading.wait(5)
+    compare._fire(system, Step(0.4, "database-down"), run, active)
+    compare._fire(system, Step(0.5, "database-up"), run, active)
+    outage_over.set()
+    sampler.join(5)
+    readings = [p for p in run.timeline if "backlog" in p]
+    assert readings == [{"t": readings[0]["t"], "backlog": 7, "faults": ["database down"]}]
+    assert active == {}
