@@ -1,16 +1,25 @@
-"""One fix to moto, for the local cloud only: TransactWriteItems backs up the items it touches.
+"""Two fixes to moto, for the local cloud only: cheap transactions, and queues that stay fast when deep.
 
-moto 5.2 deep-copies every table a transaction names before it runs, so that it can roll back.
-The cost grows with the table: by the time the ledger holds the markers of a few thousand
-notifications, every TransactWriteItems takes a large fraction of a second, and the local
-cloud (one request at a time) slows to a crawl. DynamoDB's rollback only concerns the items of
-the transaction, so this version backs up exactly those (a deep copy of each, or "absent") and
-puts them back on failure. Everything else is moto's code (Apache License 2.0), unchanged.
+1. TransactWriteItems backs up the items it touches. moto 5.2 deep-copies every table a
+   transaction names before it runs, so that it can roll back. The cost grows with the table: by
+   the time the ledger holds the markers of a few thousand notifications, every TransactWriteItems
+   takes a large fraction of a second, and the local cloud (one request at a time) slows to a
+   crawl. DynamoDB's rollback only concerns the items of the transaction, so this version backs up
+   exactly those (a deep copy of each, or "absent") and puts them back on failure.
+2. SQS reads the clock once per pass, not once per message per attribute. moto computes a queue's
+   attributes (three counts over every message, each message reading the clock through datetime
+   objects) for each message it receives, for each message sent, and three times per attribute
+   asked for: 0.55 s per ReceiveMessage on a queue 1,000 deep, 2.2 s at 5,000 (a storm's backlog).
+   This version compares each message's timestamps with one reading of the clock, takes the
+   retention period straight from the queue, and computes the attributes once per request.
+
+Everything else is moto's code (Apache License 2.0), unchanged.
 """
 
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
@@ -23,6 +32,8 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.sqs.exceptions import InvalidAttributeName, ReceiptHandleIsInvalid
+from moto.sqs.models import Message, Queue, SQSBackend
 
 _ORIGINAL = DynamoDBBackend.transact_write_items
 
@@ -143,6 +154,87 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
         raise TransactionCanceledException(errors)
 
 
+def _now_ms() -> float:
+    """moto's unix_time_millis(), without building two datetimes per call."""
+    return time.time() * 1000.0
+
+
+def _visible(self: Message) -> bool:
+    return _now_ms() > self.visible_at
+
+
+def _delayed(self: Message) -> bool:
+    return _now_ms() < self.delayed_until
+
+
+def _messages(self: Queue) -> list[Message]:
+    """The messages that can be received now (visible and not delayed), one clock reading."""
+    now = _now_ms()
+    return [m for m in self._messages if now > m.visible_at and now >= m.delayed_until]
+
+
+def _delayed_count(self: Queue) -> int:
+    now = _now_ms()
+    return sum(1 for m in self._messages if now < m.delayed_until)
+
+
+def _not_visible_count(self: Queue) -> int:
+    now = _now_ms()
+    return sum(1 for m in self._messages if not now > m.visible_at)
+
+
+def _visible_count(self: Queue) -> int:
+    return len(self.messages)
+
+
+def delete_message(self: Queue, receipt_handle: str) -> None:
+    """One pass to find the message (moto: two, each building a list of handles per message)."""
+    if receipt_handle in self.deleted_messages:
+        return  # already deleted: deleting again is fine
+    index = next(
+        (
+            i
+            for i, m in enumerate(self._messages)
+            if m.receipt_handle == receipt_handle or receipt_handle in m._old_receipt_handles
+        ),
+        None,
+    )
+    if index is None:
+        raise ReceiptHandleIsInvalid()
+    message = self._messages[index]
+    self.pending_messages.discard(message)
+    self.deleted_messages.update(message.all_receipt_handles)  # type: ignore[arg-type]
+    self._messages = self._messages[:index] + self._messages[index + 1 :]
+
+
+def is_message_valid_based_on_retention_period(self: SQSBackend, queue_name: str, message: Message) -> bool:
+    retention_period = int(self.get_queue(queue_name).message_retention_period)
+    return retention_period + message.sent_timestamp / 1000 > time.time()  # type: ignore[operator]
+
+
+def get_queue_attributes(self: SQSBackend, queue_name: str, attribute_names: list[str]) -> dict[str, Any]:
+    queue = self.get_queue(queue_name)
+    if not attribute_names:
+        return {}
+    valid_names = ["All", *queue.BASE_ATTRIBUTES, *queue.FIFO_ATTRIBUTES, *queue.KMS_ATTRIBUTES]
+    invalid_name = next((name for name in attribute_names if name not in valid_names), None)
+    if invalid_name or invalid_name == "":
+        raise InvalidAttributeName(invalid_name)
+    attributes = queue.attributes  # moto: computed again for each name asked for, three times
+    if "All" in attribute_names:
+        return attributes
+    return {name: attributes[name] for name in attribute_names if attributes.get(name) is not None}
+
+
 def apply() -> None:
-    """Install the fix (idempotent)."""
+    """Install the fixes (idempotent)."""
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    Message.visible = property(_visible)  # type: ignore[method-assign,assignment]
+    Message.delayed = property(_delayed)  # type: ignore[method-assign,assignment]
+    Queue.messages = property(_messages)  # type: ignore[method-assign,assignment]
+    Queue.approximate_number_of_messages = property(_visible_count)  # type: ignore[method-assign,assignment]
+    Queue.approximate_number_of_messages_delayed = property(_delayed_count)  # type: ignore[method-assign,assignment]
+    Queue.approximate_number_of_messages_not_visible = property(_not_visible_count)  # type: ignore[method-assign,assignment]
+    Queue.delete_message = delete_message  # type: ignore[method-assign]
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
+    SQSBackend.get_queue_attributes = get_queue_attributes  # type: ignore[method-assign]

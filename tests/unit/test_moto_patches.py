@@ -1,8 +1,11 @@
-"""The local cloud's one fix to moto: a transaction backs up its items, not whole tables, and still
-rolls back all of them when one fails (DynamoDB's all-or-nothing)."""
+"""The local cloud's fixes to moto: a transaction backs up its items, not whole tables, and still
+rolls back all of them when one fails (DynamoDB's all-or-nothing); a queue reads the clock once
+per pass and still counts, hides, delays, deletes and dead-letters its messages as SQS does.
+(How much faster they are is measured by benchmarks/moto_fixes.py, not here.)"""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import boto3
@@ -13,16 +16,26 @@ from demo.localcloud.moto_server import MotoServer
 
 
 @pytest.fixture(scope="module")
-def dynamodb():
-    server = MotoServer(port=0)  # installs the fix
+def server():
+    server = MotoServer(port=0)  # installs the fixes
     server.start()
-    client = boto3.client(
-        "dynamodb",
+    yield server
+    server.stop()
+
+
+def client_of(server, service):
+    return boto3.client(
+        service,
         endpoint_url=server.endpoint,
-        region_name="us-west-2",  # not the local cloud's region: nothing shared with its tables
+        region_name="us-west-2",  # not the local cloud's region: nothing shared with its tables and queues
         aws_access_key_id="local",
         aws_secret_access_key="local",
     )
+
+
+@pytest.fixture(scope="module")
+def dynamodb(server):
+    client = client_of(server, "dynamodb")
     name = f"patch-{uuid.uuid4().hex[:8]}"
     client.create_table(
         TableName=name,
@@ -33,8 +46,7 @@ def dynamodb():
         ],
         BillingMode="PAY_PER_REQUEST",
     )
-    yield client, name
-    server.stop()
+    return client, name
 
 
 def put(table, pk, condition=True):
@@ -59,12 +71,16 @@ def get(client, table, pk):
     return client.get_item(TableName=table, Key={"pk": {"S": pk}, "sk": {"S": "S"}}).get("Item")
 
 
-def test_the_fix_is_installed(dynamodb):  # the local cloud's moto server installs it
+def test_the_fixes_are_installed(server):  # the local cloud's moto server installs them
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.sqs.models import Queue, SQSBackend
 
     from demo.localcloud import moto_patches
 
     assert DynamoDBBackend.transact_write_items is moto_patches.transact_write_items
+    assert SQSBackend.get_queue_attributes is moto_patches.get_queue_attributes
+    assert Queue.delete_message is moto_patches.delete_message
+    assert Queue.messages.fget is moto_patches._messages
 
 
 def test_a_transaction_applies_all_its_items(dynamodb):
@@ -86,3 +102,96 @@ def test_a_failed_condition_rolls_back_every_item_before_and_after_it(dynamodb):
     assert reasons == ["None", "ConditionalCheckFailed", "None"]
     assert get(client, table, "w-2")["n"] == {"N": "7"}  # the update before the failure: undone
     assert get(client, table, "new-2") is None  # the put after it: undone
+
+
+@pytest.fixture
+def queues(server):
+    sqs = client_of(server, "sqs")
+    name = f"patch-{uuid.uuid4().hex[:8]}"
+    dlq = sqs.create_queue(QueueName=f"{name}-dlq")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    policy = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})
+    url = sqs.create_queue(QueueName=name, Attributes={"RedrivePolicy": policy, "VisibilityTimeout": "30"})[
+        "QueueUrl"
+    ]
+    return sqs, url, dlq
+
+
+COUNTS = [
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+]
+
+
+def counts(sqs, url):
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=COUNTS)["Attributes"]
+    return [int(attributes[name]) for name in COUNTS]
+
+
+def test_a_queue_counts_its_visible_in_flight_and_delayed_messages(queues):
+    sqs, url, _ = queues
+    for i in range(5):
+        sqs.send_message(QueueUrl=url, MessageBody=f"now-{i}")
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+    assert counts(sqs, url) == [5, 0, 1]
+    received = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=2)["Messages"]
+    assert len(received) == 2
+    assert counts(sqs, url) == [3, 2, 1]
+    everything = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert [int(everything[name]) for name in COUNTS] == [3, 2, 1]
+    assert "RedrivePolicy" in everything
+    only = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["VisibilityTimeout"])["Attributes"]
+    assert only == {"VisibilityTimeout": "30"}
+
+
+def test_asking_for_an_unknown_attribute_is_refused(queues):
+    sqs, url, _ = queues
+    with pytest.raises(ClientError) as raised:
+        sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Bogus"])
+    assert raised.value.response["Error"]["Code"] == "InvalidAttributeName"
+
+
+def test_a_received_message_is_hidden_a_delayed_one_waits_and_a_deleted_one_is_gone(queues):
+    sqs, url, _ = queues
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=60)
+    sqs.send_message(QueueUrl=url, MessageBody="first")
+    (first,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    assert first["Body"] == "first"
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])  # again: fine, as on SQS
+    assert counts(sqs, url) == [0, 0, 1]
+
+
+def test_a_message_made_visible_again_can_be_deleted_by_its_newest_or_an_older_handle(queues):
+    sqs, url, _ = queues
+    sqs.send_message(QueueUrl=url, MessageBody="again")
+    (first,) = sqs.receive_message(QueueUrl=url)["Messages"]
+    sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"], VisibilityTimeout=0)
+    (second,) = sqs.receive_message(QueueUrl=url)["Messages"]
+    assert second["ReceiptHandle"] != first["ReceiptHandle"]
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=first["ReceiptHandle"])
+    assert counts(sqs, url) == [0, 0, 0]
+
+
+def test_an_unknown_receipt_handle_is_refused_and_deletes_nothing(queues):
+    sqs, url, _ = queues
+    sqs.send_message(QueueUrl=url, MessageBody="stays")
+    with pytest.raises(ClientError) as raised:
+        sqs.delete_message(QueueUrl=url, ReceiptHandle="not-a-handle")
+    assert raised.value.response["Error"]["Code"] == "ReceiptHandleIsInvalid"
+    assert counts(sqs, url) == [1, 0, 0]
+
+
+def test_a_message_received_too_often_moves_to_the_dead_letter_queue(queues):
+    sqs, url, dlq = queues
+    sqs.send_message(QueueUrl=url, MessageBody="poison")
+    for _ in range(2):  # maxReceiveCount 2: received twice, never deleted
+        (message,) = sqs.receive_message(QueueUrl=url)["Messages"]
+        sqs.change_message_visibility(
+            QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0
+        )
+    assert "Messages" not in sqs.receive_message(QueueUrl=url)
+    (dead,) = sqs.receive_message(QueueUrl=dlq)["Messages"]
+    assert dead["Body"] == "poison"
