@@ -14,7 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from demo import processor, settings
-from demo.cli import chaos, fintech, monolith, reviews, secret, ship
+from demo.cli import chaos, fintech, monolith, reviews, secret, ship, tour
 from demo.cli import compare as compare_cli
 from demo.cli import cost as cost_cli
 from demo.cli.common import (
@@ -436,6 +436,7 @@ def _storm(cloud: Any, client: Any, count: int) -> None:
 
 reviews.register(app)  # step 3: payin, card, reviews, approve, reject
 ship.register(app)  # step 6: package, deploy, destroy
+tour.register(app)  # the presenter's live demo: tour, reset
 
 
 def main() -> None:
