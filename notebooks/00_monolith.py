@@ -310,6 +310,49 @@ for w in WALLETS:
 # monolith replays them, and the processor was told they were accepted. Step 1 replaces the
 # broker with SQS, a managed queue that stores messages durably.
 #
+# ## Your turn
+#
+# Replay weakness 3 with payins of your own, and predict the outcome before you see it.
+#
+# 1. Stop the worker (`monolith.inject("worker-stop")`), then send `mine = payins(1500,
+#    per_wallet=2)`: two payins of 15.00 EUR to each wallet. Look at the HTTP statuses and the
+#    queue depth.
+# 2. Before you go on, write down in `applied_in_the_end` how many of your payins the bank
+#    will have applied once the broker has restarted and the worker runs again.
+# 3. Restart the broker (`monolith.inject("broker-restart")`), start the worker
+#    (`monolith.inject("worker-start")`), and run the check. It reads the ledger: it knows
+#    which of your notifications were applied.
+
+# %% tags=["exercise"]
+mine = ...  # the payins you sent while the worker was stopped
+applied_in_the_end = ...  # your prediction: how many of them the bank applies in the end
+
+# %% tags=["check"]
+import yourturn
+
+yourturn.check_step0_broker_restart(monolith, mine, applied_in_the_end)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Show a solution</summary>
+#
+# ```python
+# monolith.inject("worker-stop")
+# mine = payins(1500, per_wallet=2)
+# print("HTTP statuses:", dict(Counter(api.send(e).status_code for e in mine)))
+# print("queue depth:", monolith.status()["queue_depth"])
+#
+# # Every one was accepted, and waits in the broker's queue: a transient queue, in the broker's
+# # memory only. A restart drops it, and nothing sends those payins again.
+# applied_in_the_end = 0
+#
+# print(monolith.inject("broker-restart"))
+# monolith.inject("worker-start")
+# wait_until(lambda: monolith.status()["worker"] == "running")
+# ```
+#
+# </details>
+
+# %% [markdown]
 # Done: stop the HTTP client, the monolith and the fintech client.
 
 # %%

@@ -292,6 +292,92 @@ assert reported == expected, "the bank's balances differ"
 print("All", len(expected), "wallets match.")
 
 # %% [markdown]
+# ## Your turn
+#
+# **1. Sign a notification yourself.** The bank accepts a notification only with a signature made
+# with the secret it shares with the processor. Build a payin of your own (a new `webhook_id`,
+# a wallet of your own), encode it with `encode`, and make two `Bank-Signature` headers for the
+# same body with `demo.bank.signature.sign(secret, body, timestamp)`: one with the bank's secret
+# (`cloud.signing_secret`), one with a secret you make up. Post the body with each
+# (`api.post_notification(body, signature=...)`) and keep the two status codes. What does the
+# refusal say?
+
+# %% tags=["exercise"]
+body = ...  # the bytes of your notification: encode(envelope)
+good = ...  # its Bank-Signature header, made with the bank's secret
+bad = ...  # a header for the same body, made with another secret
+statuses = ...  # the API's status codes for body + good, then body + bad: [..., ...]
+
+# %% tags=["check"]
+import yourturn
+
+yourturn.check_step1_signature(cloud.signing_secret, body, good, bad, statuses)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Show a solution</summary>
+#
+# ```python
+# import time
+# import uuid
+#
+# from demo.bank.signature import sign
+#
+# mine = {
+#     **payin,
+#     "webhook_id": str(uuid.uuid4()),
+#     "object_id": "pay-signed",
+#     "object_payload": {"wallet_id": "w-signed", "amount": 1000, "currency": "EUR"},
+# }
+# body = encode(mine)
+# now = int(time.time())
+# good = sign(cloud.signing_secret, body, now)
+# bad = sign("a secret of my own", body, now)
+#
+# accepted = api.post_notification(body, signature=good)
+# refused = api.post_notification(body, signature=bad)
+# print(accepted.status_code, accepted.json())
+# print(refused.status_code, refused.json())
+# statuses = [accepted.status_code, refused.status_code]
+# ```
+#
+# </details>
+
+# %% [markdown]
+# **2. Deliver it three times.** Build another payin of your own: 42.00 EUR to a wallet that
+# nobody used yet, with a new `webhook_id`. Send the very same envelope three times, wait until
+# the worker has drained the queue, and read the wallet's balance. How much does it hold?
+
+# %% tags=["exercise"]
+my_payin = ...  # your payin envelope
+my_balance = ...  # its wallet's balance, as api.balance returns it, once drained
+
+# %% tags=["check"]
+import yourturn
+
+yourturn.check_step1_duplicate(api, my_payin, my_balance)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Show a solution</summary>
+#
+# ```python
+# import uuid
+#
+# my_payin = {
+#     **payin,
+#     "webhook_id": str(uuid.uuid4()),
+#     "object_id": "pay-twice",
+#     "object_payload": {"wallet_id": "w-twice", "amount": 4200, "currency": "EUR"},
+# }
+# for _ in range(3):
+#     print(api.send(my_payin).status_code)
+# cloud.wait_until_drained()
+# my_balance = api.balance("w-twice")
+# my_balance
+# ```
+#
+# </details>
+
+# %% [markdown]
 # Done: stop the HTTP client, the local cloud (moto, the API server and the pollers) and the fintech client.
 
 # %%

@@ -186,6 +186,37 @@ for wallet_id, balance in sorted(outage.expected.items()):
     assert got == want
 
 # %% [markdown]
+# ## Your turn
+#
+# The first delivery of the small stream above, `stream.deliveries[0]`, caused a `BalanceUpdated`
+# event, which reached the client as a `balance.update` webhook. Compute that event's id
+# **before** you look at what the client received, with `event_id` (`demo.bank.events`); then
+# find the webhook with that id in the client's log (`client.log()["webhooks"]`). What balance
+# did it tell the client?
+
+# %% tags=["exercise"]
+my_event_id = ...  # the id of the BalanceUpdated event of stream.deliveries[0]
+my_webhook = ...  # the webhook with that id, as client.log()["webhooks"] holds it
+
+# %% tags=["check"]
+import yourturn
+
+yourturn.check_step2_event_id(client, stream.deliveries[0], my_event_id, my_webhook)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Show a solution</summary>
+#
+# ```python
+# first = stream.deliveries[0]
+# my_event_id = event_id(first["webhook_id"], "BalanceUpdated")
+# my_webhook = next(h for h in client.log()["webhooks"] if h["webhook_id"] == my_event_id)
+# print(first["webhook"], first["object_payload"])
+# my_webhook
+# ```
+#
+# </details>
+
+# %% [markdown]
 # Done: stop the HTTP client, the local cloud (moto, the API server and the pollers) and the fintech client.
 
 # %%

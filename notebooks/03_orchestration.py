@@ -355,6 +355,63 @@ assert express_alone < approval.per(REVIEWS)[0]
 # person (an execution may last a year): each review pays for its handful of transitions, never
 # for the time it waits.
 #
+# ## Your turn
+#
+# **1. Where the review starts.** What is the largest payin, in cents, that the bank applies
+# without opening a review? The rule is `needs_review` in `demo/bank/reviews.py`, and the
+# threshold the app runs with is in its settings (`cloud.app_module.container().settings`).
+
+# %% tags=["exercise"]
+largest_unreviewed = ...  # cents
+
+# %% tags=["check"]
+import yourturn
+
+yourturn.check_step3_threshold(cloud, largest_unreviewed)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Show a solution</summary>
+#
+# ```python
+# threshold = cloud.app_module.container().settings.review_threshold_cents
+# largest_unreviewed = threshold - 1  # needs_review: amount >= threshold
+# print(f"{largest_unreviewed:,} cents, {largest_unreviewed / 100:,.2f} EUR")
+# ```
+#
+# </details>
+
+# %% [markdown]
+# **2. Approve a review of your own.** Send a payin above the threshold to a wallet of your own
+# (say `orch-you`), wait until its review awaits a decision (`decidable`), approve it with a
+# reason, and wait until the review says `approved`. The check asks Step Functions which states
+# the execution went through.
+
+# %% tags=["exercise"]
+my_review = ...  # your review once approved, as api.review(review_id) returns it
+
+# %% tags=["check"]
+import yourturn
+
+yourturn.check_step3_review(api, cloud, my_review)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Show a solution</summary>
+#
+# ```python
+# assert api.send(payin("orch-you", 1_234_500)).status_code == 202
+# cloud.wait_until_drained()
+# pending = wait_for(lambda: decidable("orch-you"), what="my review awaits a decision")
+# print(api.decide(pending["review_id"], "approve", "salary of a football player").status_code)
+# my_review = wait_for(
+#     lambda: (r := api.review(pending["review_id"]))["status"] == "approved" and r,
+#     what="my review is approved",
+# )
+# my_review
+# ```
+#
+# </details>
+
+# %% [markdown]
 # Done: stop the HTTP client, the local cloud and the fintech client.
 
 # %%

@@ -376,6 +376,97 @@ for text in captured.lines:
         assert value not in text
 
 # %% [markdown]
+# ## Your turn
+#
+# **1. Who may open a card?** Each Lambda function has its own IAM role, and its policy is the
+# file `demo/serverless/.chalice/policy-<function>.json`. The vault seals a card with a data key
+# that KMS makes (`kms:GenerateDataKey`, encryption context `{"wallet_id": ..., "purpose":
+# "card"}`), and opens it by asking KMS to decrypt that key (`kms:Decrypt`). Read the policies:
+# which functions may seal a card, and which may open one? Careful: a KMS permission with a
+# `kms:ViaService` condition can only be used through that service (SQS, SSM, DynamoDB), for the
+# service's own encryption of its queues, parameters or tables.
+
+# %% tags=["exercise"]
+may_seal = ...  # a set of function names, e.g. {"api_handler"}, maybe empty
+may_decrypt = ...  # a set of function names, maybe empty
+
+# %% tags=["check"]
+import yourturn
+
+yourturn.check_step4_card_permissions(may_seal, may_decrypt)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Show a solution</summary>
+#
+# ```python
+# from demo.settings import SERVERLESS_PROJECT
+#
+# may_seal, may_decrypt = set(), set()
+# for path in sorted((SERVERLESS_PROJECT / ".chalice").glob("policy-*.json")):
+#     function = path.stem.removeprefix("policy-")
+#     for statement in json.loads(path.read_text())["Statement"]:
+#         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+#         if not any(action.startswith("kms:") for action in actions):
+#             continue
+#         condition = statement.get("Condition", {})
+#         through = condition.get("StringEquals", {}).get("kms:ViaService", "KMS itself")
+#         print(f"{function:20} {statement['Sid']:42} {actions} through {through}")
+#         if "kms:ViaService" in json.dumps(condition):
+#             continue  # only through SQS, SSM or DynamoDB, for their own encryption
+#         purpose = condition.get("StringEquals", {}).get("kms:EncryptionContext:purpose")
+#         if "kms:GenerateDataKey" in actions and purpose == "card":
+#             may_seal.add(function)
+#         if "kms:Decrypt" in actions:
+#             may_decrypt.add(function)
+# print("may seal:", may_seal, "| may decrypt:", may_decrypt)
+# ```
+#
+# </details>
+
+# %% [markdown]
+# **2. Your card, at rest.** Send a card authorization with a card number of your own
+# (`demo.processor.luhn_pan(random.Random(seed))` makes a valid test number) to a wallet of
+# your own. The secret was rotated above, and `api` still signs with the first one: send it with
+# a `BankApi` that signs with the current secret, `cloud.signing_secret`. Then scan the
+# **whole** ledger table and count the items in which your card number appears in clear, and
+# get your card back through the vault (`vault.reveal`).
+
+# %% tags=["exercise"]
+my_pan = ...  # the card number you sent
+items_with_my_pan = ...  # how many items of the ledger table hold it in clear
+my_card = ...  # your card, as vault.reveal returns it
+
+# %% tags=["check"]
+import yourturn
+
+yourturn.check_step4_card_at_rest(cloud, my_pan, items_with_my_pan, my_card)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Show a solution</summary>
+#
+# ```python
+# import random
+#
+# from demo.processor import luhn_pan
+#
+# my_pan = luhn_pan(random.Random(2024))
+# mine = card_authorization("sec-you", "auth-you", 1_999)
+# mine["object_payload"]["card"] = {"pan": my_pan, "holder": "SAM YOU"}
+# with BankApi(cloud.api_url, cloud.signing_secret) as processor:
+#     assert processor.send(mine).status_code == 202
+# cloud.wait_until_drained()
+#
+# pages = dynamodb.get_paginator("scan").paginate(TableName=LEDGER)
+# items = [item for page in pages for item in page["Items"]]
+# items_with_my_pan = sum(my_pan in repr(item) for item in items)
+# my_card = vault.reveal("sec-you", "auth-you")
+# print(len(items), "items scanned,", items_with_my_pan, "with", my_pan, "in clear")
+# print("the vault opens it:", my_card)
+# ```
+#
+# </details>
+
+# %% [markdown]
 # Done: give the app's logger back its levels and handlers, and stop the HTTP client, the local
 # cloud and the fintech client.
 

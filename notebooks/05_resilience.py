@@ -288,6 +288,56 @@ display(Markdown(f"{measured_line(storm)}\n\n{scorecard_markdown(storm)}"))
 resilience_figure(storm)
 
 # %% [markdown]
+# ## Your turn
+#
+# DynamoDB goes down again, and the card processor sends `mine`: a few deliveries for a wallet of
+# your own, some of them duplicates (the exercise cell prints how many). **Predict** first: how
+# many of the deliveries does the API answer `202`, and how many messages wait in
+# `bank-notifications` (visible, in flight and delayed) while DynamoDB is down?
+#
+# Then run it: `cloud.faults.set("dynamodb", "down")`, send `mine.deliveries`, look at
+# `notifications_queues()`, bring DynamoDB back (`"up"`) and `cloud.wait_until_drained()`. The
+# check compares your predictions with what the code does, and the balances with the stream's.
+
+# %% tags=["exercise"]
+predicted_202s = ...  # how many deliveries of mine the API answers 202
+predicted_backlog = ...  # how many messages wait in bank-notifications during the outage
+
+mine = generate(8, seed=56, wallets=1, wallet_prefix="res-you-")
+print(len(mine.deliveries), "deliveries:", mine.distinct, "distinct,", mine.duplicates, "duplicates")
+
+# %% tags=["check"]
+import yourturn
+
+yourturn.check_step5_outage(cloud, api, mine, predicted_202s, predicted_backlog)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Show a solution</summary>
+#
+# ```python
+# # The ingress writes nothing but the queue: DynamoDB down changes none of its answers, and it
+# # cannot tell a duplicate (that needs the ledger), so each delivery is one message.
+# predicted_202s = len(mine.deliveries)
+# predicted_backlog = len(mine.deliveries)
+#
+# cloud.faults.set("dynamodb", "down")
+# statuses = [api.send(envelope).status_code for envelope in mine.deliveries]
+# print("answered:", sorted(set(statuses)), "x", len(statuses))
+# depths = wait_for(
+#     lambda: (d := notifications_queues()["bank-notifications"])["delayed"] > 0 and d,
+#     what="a requeued notification",
+# )
+# print("bank-notifications:", depths, "in all:", sum(depths.values()))
+#
+# cloud.faults.set("dynamodb", "up")
+# cloud.wait_until_drained(timeout=90)
+# for wallet_id, expected in mine.expected.items():
+#     print(wallet_id, api.balance(wallet_id)["current_balance"], "cents; expected", expected.current_balance)
+# ```
+#
+# </details>
+
+# %% [markdown]
 # Done: give the app's logger back its level, and stop the monolith, the HTTP client, the local
 # cloud and the fintech client.
 

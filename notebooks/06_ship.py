@@ -456,21 +456,69 @@ report.performance_figure(performance)
 # %% [markdown]
 # ## Your turn
 #
-# Chalice deploys x86 functions unless told otherwise; Graviton (arm64) is billed about 20% less
-# a GB-second. Where does the first break-even go if the functions run on arm64? Change
-# `architecture` (or any other assumption: `monolith_per_instance_per_second`,
-# `batch_window_seconds`...) and run the cell again. Guess before you run it: the
-# "what dominates" figures above tell how far it can move.
+# Two prices change; where does the first break-even with the monolith (RabbitMQ on EC2, one
+# node) go? Guess before you compute: the "what dominates" figures above tell which of the two
+# can move it far. `costs.break_even("self-hosted")` answers it today; every exercise takes
+# under a second.
+#
+# **1. DynamoDB's writes at half price.** (AWS cut DynamoDB's on-demand prices in November 2024;
+# the prices here are those after that cut.) The cost model reads its prices from
+# `demo/data/prices.yaml` through `costs.prices()`, which hands back the same dictionary each
+# time: change `per_write_request_unit` in it, compute, and put the old price back
+# (`try`/`finally`), or every later figure of this kernel is off.
 
-# %%
-import dataclasses
+# %% tags=["exercise"]
+break_even_half_price = ...  # notifications a month
 
-changed = dataclasses.replace(costs.ASSUMPTIONS, architecture="arm64")
-for name, assumptions in (("as assumed", costs.ASSUMPTIONS), ("on arm64", changed)):
-    point = costs.break_even("self-hosted", assumptions=assumptions)
-    print(
-        f"{name:<11} break-even with RabbitMQ on EC2, 1 node: {point.notifications:>12,} notifications a month"
-    )
+# %% tags=["check"]
+import yourturn
+
+yourturn.check_step6_write_price(break_even_half_price)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Show a solution</summary>
+#
+# ```python
+# dynamodb_prices = costs.prices()["dynamodb"]
+# today = dynamodb_prices["per_write_request_unit"]
+# dynamodb_prices["per_write_request_unit"] = today / 2
+# try:
+#     break_even_half_price = costs.break_even("self-hosted").notifications
+# finally:
+#     dynamodb_prices["per_write_request_unit"] = today
+# print(f"{break_even_half_price:,} notifications a month")
+# ```
+#
+# </details>
+
+# %% [markdown]
+# **2. The functions on Graviton.** Chalice deploys x86 functions unless told otherwise;
+# Graviton (arm64) is billed about 20% less a GB-second. What is the break-even if the functions
+# run on arm64? The architecture is not a price but an assumption (`costs.Assumptions`), and
+# `break_even` takes the assumptions to use: `dataclasses.replace(costs.ASSUMPTIONS, ...)` makes
+# a changed copy. (Try the others too: `monolith_per_instance_per_second`,
+# `batch_window_seconds`...)
+
+# %% tags=["exercise"]
+break_even_arm64 = ...  # notifications a month
+
+# %% tags=["check"]
+import yourturn
+
+yourturn.check_step6_arm64(break_even_arm64)
+
+# %% [markdown] tags=["solution"]
+# <details><summary>Show a solution</summary>
+#
+# ```python
+# import dataclasses
+#
+# on_arm64 = dataclasses.replace(costs.ASSUMPTIONS, architecture="arm64")
+# break_even_arm64 = costs.break_even("self-hosted", assumptions=on_arm64).notifications
+# print(f"{break_even_arm64:,} notifications a month")
+# ```
+#
+# </details>
 
 # %% [markdown]
 # Done: remove the packaged files.
