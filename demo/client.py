@@ -40,6 +40,7 @@ class BankApi:
     def close(self) -> None:
         self._http.close()
 
+    # --8<-- [start:post_notification]
     def post_notification(
         self,
         body: bytes,
@@ -55,6 +56,7 @@ class BankApi:
         if signature is not None:
             headers[SIGNATURE_HEADER] = signature
         return self._http.post("/notifications", content=body, headers=headers)
+        # --8<-- [end:post_notification]
 
     def send(self, envelope: dict[str, Any]) -> httpx.Response:
         """Sign and POST one notification envelope."""

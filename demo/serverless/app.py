@@ -46,6 +46,7 @@ class WebhookNotDelivered(RecordFailed):
     """The client did not take the webhook: the record is retried after its backoff."""
 
 
+# --8<-- [start:json_errors]
 def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
     """Answer a domain error with its status and ``{"error": {"code", "message"}}``; a service
     that is down (DynamoDB for a balance, say) with 503 and ``Retry-After``, not a bare 500."""
@@ -65,6 +66,7 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
             return Response(status_code=503, body=unavailable.to_dict(), headers={"Retry-After": "5"})
 
     return answer
+    # --8<-- [end:json_errors]
 
 
 @app.middleware("http")

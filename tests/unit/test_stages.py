@@ -21,6 +21,7 @@ CONFIG = json.loads((SERVERLESS_PROJECT / ".chalice" / "config.json").read_text(
 STAGES = ("local", "dev", "prod")
 ENV = "environment_variables."
 
+# --8<-- [start:allow-lists]
 # Keys whose value is named after the stage: exactly this, with the stage's name.
 NAMED = {
     ENV + "BANK_STAGE": "{stage}",  # Settings.stage: the stage itself
@@ -61,6 +62,7 @@ NOT_A_SETTING = {
     "AUDIT_QUEUE": "as WEBHOOKS_QUEUE",
     "REVIEWS_QUEUE": "as WEBHOOKS_QUEUE",
 }
+# --8<-- [end:allow-lists]
 
 
 def flat(stage: str) -> dict[str, Any]:
