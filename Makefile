@@ -22,7 +22,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # The stage `make package`, `make deploy` and `make destroy` ship (.chalice/config.json: dev, prod).
 STAGE ?= dev
 
-.PHONY: help demo test lint format docs docs-build lab benchmark soak package deploy destroy clean env env-dev env-docs env-lab
+.PHONY: help demo test lint format docs docs-build slides slides-pdf lab benchmark soak package deploy destroy clean env env-dev env-docs env-lab
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -61,6 +61,12 @@ docs: env-dev ## Serve the docs site on http://127.0.0.1:8001
 
 docs-build: env-dev ## Build the docs site into site/
 	$(BIN)/mkdocs build --strict
+
+slides: env-dev ## Build the talk's deck into dist/slides/ and serve it on http://127.0.0.1:8002
+	$(BIN)/python -m demo.slides serve --port 8002
+
+slides-pdf: env-dev ## Export the talk's deck to dist/slides.pdf (Debian's Chromium: apt-get install chromium)
+	$(BIN)/python -m demo.slides pdf --out dist/slides.pdf
 
 lab: env-lab ## Open the notebooks in JupyterLab
 	@# The notebooks are jupytext .py files: open them as notebooks with a click, not as text.

@@ -1,18 +1,23 @@
-"""Results shown: Markdown tables and plots, the same in the notebooks and on the docs site.
+"""Results shown: Markdown tables and plots, the same in the notebooks, the docs site and the slides.
 
 - step 5: a resilience run (``demo.compare.compare``): ``scorecard_markdown``, ``resilience_figure``;
 - step 6: the performance run (``benchmarks/performance.py``): ``performance_markdown``,
   ``performance_figure``; and the monthly cost model (``demo.costs``): ``costs_markdown``,
-  ``price_sources_markdown``, ``costs_figure``.
+  ``price_sources_markdown``, ``costs_figure``;
+- the markers that pages and slides put where a table or a plot goes (``MARKER``,
+  ``COSTS_MARKER``), and what each stands for (``marker_markdown``, ``marker_figure``).
 
-The notebooks and the docs site's hook (``docs/hooks/scorecard.py``) both use it, so the pages
-and the notebooks draw the same figures the same way. matplotlib is imported inside the
+The notebooks, the docs site's hook (``docs/hooks/scorecard.py``) and the slides
+(``demo/slides.py``) use it, so they all draw the same figures the same way. matplotlib is imported inside the
 ``*_figure`` functions only: the CLI and the Lambda code never import this module, and it stays
 cheap for whoever wants the tables alone. matplotlib comes with the ``docs`` extra.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 from demo.scenarios import MENDS, ROWS, cell
@@ -470,3 +475,60 @@ def costs_figure(volumes: Any = None, *, width: float = 8.5) -> Any:
     axes.grid(True, which="both", alpha=0.3)
     axes.legend(loc="upper left", fontsize=9)
     return figure
+
+
+# -- markers: the docs site's hook and the slides render the same markers the same way ---------
+
+# A result file's table or plot: ``<!-- scorecard: benchmarks/results/storm.json -->``, each on a line of its own.
+MARKER = re.compile(
+    r"^<!--\s*(scorecard|scorecard-plot|performance|performance-plot):\s*(\S+)\s*-->\s*$", re.MULTILINE
+)
+# The cost model's tables and plot, computed when the page is built: ``<!-- costs -->``.
+COSTS_MARKER = re.compile(r"^<!--\s*(costs|costs-plot|price-sources)\s*-->\s*$", re.MULTILINE)
+
+
+def read_result(root: Path, path: str) -> dict[str, Any]:
+    """The result file ``path`` (from ``root``), or ``FileNotFoundError`` naming the run that writes it."""
+    file = root / path
+    if not file.is_file():
+        raise FileNotFoundError(f"{path} does not exist (run the benchmark that writes it)")
+    return json.loads(file.read_text(encoding="utf-8"))
+
+
+def marker_markdown(kind: str, result: dict[str, Any] | None = None) -> str:
+    """The Markdown a table marker stands for (``result``: the marker's file, for the result markers)."""
+    if kind == "scorecard":
+        return f"{measured_line(result or {})}\n\n{scorecard_markdown(result or {})}"
+    if kind == "performance":
+        return performance_markdown(result or {})
+    if kind == "costs":
+        return costs_markdown()
+    if kind == "price-sources":
+        return price_sources_markdown()
+    raise ValueError(f"no table for the marker {kind!r}")
+
+
+def marker_figure(kind: str, result: dict[str, Any] | None = None) -> Any:
+    """The figure a ``*-plot`` marker stands for (``svg(...)`` writes it)."""
+    if kind == "scorecard-plot":
+        return resilience_figure(result or {})
+    if kind == "performance-plot":
+        return performance_figure(result or {})
+    if kind == "costs-plot":
+        return costs_figure()
+    raise ValueError(f"no plot for the marker {kind!r}")
+
+
+def plot_name(kind: str, path: str | None = None) -> str:
+    """The SVG file of a plot marker: named after its result file (``storm.svg``), or ``costs.svg``."""
+    return "costs.svg" if kind == "costs-plot" else f"{Path(path or kind).stem}.svg"
+
+
+def plot_alt(kind: str, result: dict[str, Any] | None = None) -> str:
+    """A plot's alternative text, for readers who do not see it."""
+    if kind == "performance-plot":
+        return "latency distribution and throughput, monolith and serverless, on this machine"
+    if kind == "costs-plot":
+        return "a month of the bank, serverless against the always-on options, log-log, with the break-evens"
+    scenario = (result or {}).get("scenario", "a run")
+    return f"{scenario}: backlog and latency over time, monolith and serverless"

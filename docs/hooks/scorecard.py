@@ -27,7 +27,6 @@ A marker whose file does not exist fails the build. Registered in mkdocs.yml und
 
 from __future__ import annotations
 
-import json
 import posixpath
 import re
 from pathlib import Path
@@ -36,13 +35,12 @@ from typing import Any
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
-MARKER = re.compile(
-    r"^<!--\s*(scorecard|scorecard-plot|performance|performance-plot):\s*(\S+)\s*-->\s*$", re.MULTILINE
-)
+# The markers, and what each stands for, live in demo.report: the slides (demo/slides.py) share them.
+from demo.report import COSTS_MARKER, MARKER, plot_name
+
 SCENARIOS_MARKER = re.compile(r"^<!--\s*scenarios\s*-->\s*$", re.MULTILINE)
-COSTS_MARKER = re.compile(r"^<!--\s*(costs|costs-plot|price-sources)\s*-->\s*$", re.MULTILINE)
 PLOTS = "assets/scorecards"
-COSTS_PLOT = f"{PLOTS}/costs.svg"
+COSTS_PLOT = f"{PLOTS}/{plot_name('costs-plot')}"
 
 
 def _root(config: Any) -> Path:
@@ -50,39 +48,34 @@ def _root(config: Any) -> Path:
 
 
 def _result(config: Any, path: str) -> dict[str, Any]:
-    file = _root(config) / path
-    if not file.is_file():
-        raise PluginError(f"scorecard hook: {path} does not exist (run the benchmark that writes it)")
-    return json.loads(file.read_text(encoding="utf-8"))
+    from demo.report import read_result
+
+    try:
+        return read_result(_root(config), path)
+    except FileNotFoundError as error:
+        raise PluginError(f"scorecard hook: {error}") from None
 
 
 def _plot_uri(path: str) -> str:
-    return f"{PLOTS}/{Path(path).stem}.svg"
+    return f"{PLOTS}/{plot_name('scorecard-plot', path)}"
 
 
 def on_files(files: Files, config: Any) -> Files:
     """Draw the plot of every ``*-plot`` marker, and add it to the site's files."""
-    from demo.report import costs_figure, performance_figure, resilience_figure, svg
+    from demo.report import marker_figure, svg
 
-    draw = {"scorecard-plot": resilience_figure, "performance-plot": performance_figure}
     pages = [page.content_string for page in files.documentation_pages()]
-    wanted = {(kind, path) for text in pages for kind, path in MARKER.findall(text) if kind in draw}
+    wanted = {(kind, path) for text in pages for kind, path in MARKER.findall(text) if kind.endswith("-plot")}
     for kind, path in sorted(wanted):
-        figure = draw[kind](_result(config, path))
+        figure = marker_figure(kind, _result(config, path))
         files.append(File.generated(config, _plot_uri(path), content=svg(figure)))
     if any(kind == "costs-plot" for text in pages for kind in COSTS_MARKER.findall(text)):
-        files.append(File.generated(config, COSTS_PLOT, content=svg(costs_figure())))
+        files.append(File.generated(config, COSTS_PLOT, content=svg(marker_figure("costs-plot"))))
     return files
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
-    from demo.report import (
-        costs_markdown,
-        measured_line,
-        performance_markdown,
-        price_sources_markdown,
-        scorecard_markdown,
-    )
+    from demo.report import marker_markdown, plot_alt
 
     def link(uri: str) -> str:
         return posixpath.relpath(uri, posixpath.dirname(page.file.src_uri) or ".")
@@ -90,24 +83,15 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
     def replace(match: re.Match[str]) -> str:
         kind, path = match.groups()
         result = _result(config, path)
-        if kind == "scorecard":
-            return f"{measured_line(result)}\n\n{scorecard_markdown(result)}\n"
-        if kind == "performance":
-            return performance_markdown(result) + "\n"
-        if kind == "performance-plot":
-            alt = "latency distribution and throughput, monolith and serverless, on this machine"
-            return f"![{alt}]({link(_plot_uri(path))})\n"
-        alt = f"{result['scenario']}: backlog and latency over time, monolith and serverless"
-        return f"![{alt}]({link(_plot_uri(path))})\n"
+        if kind.endswith("-plot"):
+            return f"![{plot_alt(kind, result)}]({link(_plot_uri(path))})\n"
+        return marker_markdown(kind, result) + "\n"
 
     def replace_costs(match: re.Match[str]) -> str:
         kind = match.group(1)
-        if kind == "costs":
-            return costs_markdown() + "\n"
-        if kind == "price-sources":
-            return price_sources_markdown() + "\n"
-        alt = "a month of the bank, serverless against the always-on options, log-log, with the break-evens"
-        return f"![{alt}]({link(COSTS_PLOT)})\n"
+        if kind == "costs-plot":
+            return f"![{plot_alt(kind)}]({link(COSTS_PLOT)})\n"
+        return marker_markdown(kind) + "\n"
 
     markdown = MARKER.sub(replace, markdown)
     markdown = COSTS_MARKER.sub(replace_costs, markdown)
