@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import re
-import subprocess
-import sys
 import textwrap
 from html.parser import HTMLParser
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
+from site_build import NAV_PAGES, IgnoreTags, built_path, docs_site, shared_root, waits_on_shared_work
+
+pytestmark = waits_on_shared_work  # see tests/site_build.py
 
 ROOT = Path(__file__).resolve().parents[2]
 ABSOLUTE_URL = re.compile(r"(?:https?:)?//[A-Za-z0-9.-]+\.[A-Za-z]{2,}[/:]")
@@ -34,51 +34,10 @@ ADR_1 = "adr/0001-publish-after-commit.md"
 SNIPPET_MARKER = re.compile(r"^\s*# --8<-- \[(?:start|end):[\w-]+\]\s*$")
 
 
-class _IgnoreTags(yaml.SafeLoader):
-    """Reads mkdocs.yml without resolving its MkDocs-only tags (!relative, !!python/name)."""
-
-
-_IgnoreTags.add_multi_constructor("!", lambda loader, suffix, node: None)
-_IgnoreTags.add_multi_constructor("tag:yaml.org,2002:python/", lambda loader, suffix, node: None)
-
-
-def nav_pages(nav: list) -> list[str]:
-    """The source paths of every page in the nav, in order."""
-    pages = []
-    for entry in nav:
-        value = next(iter(entry.values())) if isinstance(entry, dict) else entry
-        if isinstance(value, list):
-            pages.extend(nav_pages(value))
-        elif not urlsplit(value).scheme:
-            pages.append(value)
-    return pages
-
-
-NAV_PAGES = nav_pages(yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=_IgnoreTags)["nav"])
-
-
-def built_path(site: Path, source: str) -> Path:
-    """Where MkDocs (use_directory_urls) writes the page built from ``source``."""
-    stem = PurePosixPath(source).with_suffix("")
-    if stem.name == "index":
-        return site / stem.parent / "index.html"
-    return site / stem / "index.html"
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
-        cwd=ROOT,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
-    return out
+    """The site this test run builds once, strict, for every test that reads it (tests/site_build.py)."""
+    return docs_site(shared_root(tmp_path_factory))
 
 
 # Tags whose URLs the browser fetches by itself, and the attributes that hold them.
@@ -299,7 +258,7 @@ def test_notebook_page_shows_the_outputs_of_a_run(site: Path, source: str):
 )
 def test_step_pages_show_their_resources_of_the_template(site: Path, page: str, resources: list[str]):
     # The pages include resources.yaml by named sections: this catches a marker that moved.
-    template = yaml.load((ROOT / "demo/serverless/resources.yaml").read_text(), Loader=_IgnoreTags)
+    template = yaml.load((ROOT / "demo/serverless/resources.yaml").read_text(), Loader=IgnoreTags)
     code = read_page(site, page).code
     for name in resources:
         assert name in template["Resources"], f"resources.yaml has no {name}"
@@ -310,7 +269,7 @@ def test_step_pages_show_their_resources_of_the_template(site: Path, page: str, 
 
 
 def test_every_event_rule_of_the_template_is_shown_on_a_step_page(site: Path):
-    template = yaml.load((ROOT / "demo/serverless/resources.yaml").read_text(), Loader=_IgnoreTags)
+    template = yaml.load((ROOT / "demo/serverless/resources.yaml").read_text(), Loader=IgnoreTags)
     rules = [name for name, r in template["Resources"].items() if r["Type"] == "AWS::Events::Rule"]
     code = "\n".join(read_page(site, page).code for page in (STEP_2, STEP_3))
     assert rules, "resources.yaml has no EventBridge rule"
