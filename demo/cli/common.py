@@ -20,7 +20,10 @@ AwsOption = Annotated[
     str, typer.Option("--aws-endpoint", envvar="AWS_ENDPOINT_URL", help="The local cloud's AWS endpoint.")
 ]
 StageOption = Annotated[
-    str, typer.Option("--stage", help="The stage (.chalice/config.json) whose secret, tables and queues are used.")
+    str,
+    typer.Option(
+        "--stage", help="The stage (.chalice/config.json) whose secret, tables and queues are used."
+    ),
 ]
 CountOption = Annotated[int, typer.Option(min=1, help="Deliveries to send, duplicates included.")]
 SeedOption = Annotated[int, typer.Option(help="Seed of the stream: the same seed, the same stream.")]
