@@ -45,8 +45,10 @@ def _chromium_missing() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
+    """Chromium for one test module: Playwright's sync API allows one running instance per thread,
+    and a test elsewhere (the slides' PDF export) starts its own."""
     missing = _chromium_missing()
     if missing:
         if os.environ.get("CI") == "true":

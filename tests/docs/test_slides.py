@@ -9,9 +9,12 @@ import shutil
 from pathlib import Path
 
 import pytest
+from site_build import docs_site, shared_root, waits_on_shared_work
 
 from demo import report
 from demo.slides import SLIDES, SlidesError, build, cost_figures, export_pdf, figure, render
+
+pytestmark = waits_on_shared_work  # see tests/site_build.py
 
 ROOT = Path(__file__).resolve().parents[2]
 STORM = json.loads((ROOT / "benchmarks/results/storm.json").read_text(encoding="utf-8"))
@@ -25,9 +28,8 @@ EXTERNAL = re.compile(
 
 @pytest.fixture(scope="module")
 def deck(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("deck") / "slides"
-    build(out)
-    return out
+    """The deck as the docs build wrote it into the site (docs/hooks/slides.py calls ``build``)."""
+    return docs_site(shared_root(tmp_path_factory)) / "slides"
 
 
 @pytest.fixture(scope="module")
