@@ -13,6 +13,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 # pytest-xdist workers: one per core of the 2-core machines we measure on (`make test TEST_WORKERS=auto`
 # uses every core). Tests of one file stay on one worker (--dist loadfile): module fixtures run once.
+# Files are handed out in the order of pyproject's testpaths (--no-loadscope-reorder): the
+# notebooks' execution starts first, the tests that read the built site come last.
 TEST_WORKERS ?= 2
 
 export UV_PYTHON_DOWNLOADS := never
@@ -46,7 +48,7 @@ demo: env ## Run the demo: local cloud up, 200 signed notifications in, balances
 test: env-dev ## Lint, then run the whole test suite
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 lint: env-dev ## Lint only
 	$(BIN)/ruff check .

@@ -75,6 +75,8 @@ class MotoServer:
         # Step Functions: run the executions (moto only records them by default), and let their
         # service tasks call this server (moto's interpreter calls localhost:$MOTO_PORT).
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
+        # One value per process: a second server (a test's) takes it over until it stops.
+        self._previous_moto_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(self.port)
         self._thread = threading.Thread(target=self._server.serve_forever, name="moto", daemon=True)
 
@@ -89,6 +91,11 @@ class MotoServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
+        if os.environ.get("MOTO_PORT") == str(self.port):  # hand Step Functions back to the server before
+            if self._previous_moto_port is None:
+                os.environ.pop("MOTO_PORT", None)
+            else:
+                os.environ["MOTO_PORT"] = self._previous_moto_port
 
 
 def preload_cloudformation() -> None:

@@ -195,3 +195,15 @@ def test_a_message_received_too_often_moves_to_the_dead_letter_queue(queues):
     assert "Messages" not in sqs.receive_message(QueueUrl=url)
     (dead,) = sqs.receive_message(QueueUrl=dlq)["Messages"]
     assert dead["Body"] == "poison"
+
+
+def test_a_second_server_hands_step_functions_back_when_it_stops(server):
+    """A test's own moto server must not leave the session's Step Functions calling a dead port."""
+    import os
+
+    before = os.environ["MOTO_PORT"]
+    second = MotoServer(port=0)
+    second.start()
+    assert os.environ["MOTO_PORT"] == str(second.port)
+    second.stop()
+    assert os.environ["MOTO_PORT"] == before
