@@ -11,24 +11,21 @@ start at the same time execute different notebooks, and meet in the middle.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
-import functools
-import http.server
 import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
+
+from demo.slides import serving as serve  # noqa: F401 - a folder served on a free port, for the site's tests
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"
@@ -145,22 +142,3 @@ def docs_site(root: Path) -> Path:
         assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stdout}\n{result.stderr}"
 
     return once(root, "docs-site", produce) / "site"
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
-@contextlib.contextmanager
-def serve(directory: Path) -> Iterator[str]:
-    """``directory`` served over HTTP on a free port of 127.0.0.1; yields its URL."""
-    handler = functools.partial(_QuietHandler, directory=str(directory))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -7,4 +7,4 @@ from typing import Any
 
 def dead_letters(cloud: Any) -> dict[str, int]:
     """Messages waiting in each dead-letter queue (scenario tests leave their poison there, on purpose)."""
-    return {q: d["visible"] for q, d in cloud.queue_depths().items() if q.endswith("-dlq")}
+    return {q: d["visible"] + d["in_flight"] for q, d in cloud.queue_depths().items() if q.endswith("-dlq")}
