@@ -4,7 +4,7 @@
   `import boto3`, medians of fresh interpreters (benchmarks/cold_start.py), and their ratio;
 - the deployment zip's size (`chalice package` for the dev stage, as `make package` builds it);
 - latency: a steady stream (`calm`, no fault) sent to the monolith and to serverless at once,
-  p50/p95/p99 from a notification's 202 to its balance webhook at the fintech client;
+  p50/p95/p99 from the send of an accepted notification to its balance webhook at the fintech client;
 - throughput: each system alone, flooded with a stream sent as fast as it answers: distinct
   notifications applied per second, from the first send until drained.
 
@@ -141,7 +141,9 @@ def report(result: dict[str, Any]) -> str:
     lines.append(f"  import app / import boto3: {result['cold_start']['app_over_boto3']:.2f}")
     lines.append(f"deployment zip (dev): {result['zip']['mb']} MB")
     latency = result["latency"]
-    lines.append(f"latency, {latency['count']} deliveries at {latency['rate']:g}/s (202 -> balance webhook):")
+    lines.append(
+        f"latency, {latency['count']} deliveries at {latency['rate']:g}/s (send -> balance webhook):"
+    )
     for system in ("monolith", "serverless"):
         ms = latency[system]
         lines.append(f"  {system:<10} p50 {ms['p50']} ms, p95 {ms['p95']} ms, p99 {ms['p99']} ms")

@@ -179,7 +179,7 @@ def resilience_figure(result: dict[str, Any], *, title: str | None = None, width
     backlog_axes.set_ylim(bottom=0)
     backlog_axes.grid(alpha=0.3)
     latency_axes.set_yscale("log")
-    latency_axes.set_ylabel("202 to balance webhook (ms)")
+    latency_axes.set_ylabel("send to balance webhook (ms)")
     latency_axes.set_xlabel("seconds since the first delivery")
     latency_axes.grid(alpha=0.3)
     latency_axes.set_xlim(left=0)
@@ -250,7 +250,7 @@ def performance_markdown(result: dict[str, Any]) -> str:
     names = [s for s in SYSTEMS if s in latency or s in throughput]
     parts.append(
         f"Latency: the `calm` stream, {latency['count']:,} deliveries at {latency['rate']:g}/s, sent to both "
-        "systems at once, from each notification's `202` to its balance webhook at the client. "
+        "systems at once, from the send of each accepted notification to its balance webhook at the client. "
         "Throughput: each system alone, sent a stream as fast as it answers, until drained."
     )
     rows: list[tuple[str, list[str]]] = [
@@ -299,7 +299,7 @@ def performance_figure(result: dict[str, Any], *, width: float = 8.0) -> Any:
         ecdf_axes.step(values, shares, where="post", color=COLOURS.get(name), lw=1.8, label=label)
     ecdf_axes.set_xscale("log")
     ecdf_axes.set_ylim(0, 1.02)
-    ecdf_axes.set_xlabel("202 to balance webhook (ms, log scale)")
+    ecdf_axes.set_xlabel("send to balance webhook (ms, log scale)")
     ecdf_axes.set_ylabel("share of notifications")
     ecdf_axes.set_title("latency, both systems at once", fontsize=10)
     ecdf_axes.grid(alpha=0.3, which="both")
