@@ -610,19 +610,27 @@ def pause(next_title: str, stdin: IO[str]) -> bool:
 
 
 def run_beats(
-    beats: list[Beat], stage: Any, *, start: int = 1, auto: bool = False, stdin: IO[str]
+    beats: list[Beat],
+    stage: Any,
+    *,
+    start: int = 1,
+    until: int | None = None,
+    auto: bool = False,
+    stdin: IO[str],
 ) -> list[Outcome]:
-    """Run ``beats[start-1:]`` against ``stage``, pausing before each unless ``auto``; the outcomes.
+    """Run beats ``start`` to ``until`` (default: the last) against ``stage``, pausing before each
+    unless ``auto``; the outcomes.
 
     A beat that raises (a timeout, a service that does not answer, a command that failed) fails,
     and the tour goes on: the presenter decides (q). Ctrl-C stops the tour after cleaning up.
     """
     outcomes = []
     total = len(beats)
-    for beat in beats[start - 1 :]:
+    last = total if until is None else until
+    for beat in beats[start - 1 : last]:
         if beat.prepare is not None:
             beat.prepare(stage)
-    for number in range(start, total + 1):
+    for number in range(start, last + 1):
         beat = beats[number - 1]
         if not auto and not pause(f"{number}. {beat.title}", stdin):
             console.print(f"Tour stopped before beat {number}.")
@@ -646,6 +654,9 @@ def run_beats(
                 f"[bold red]Beat {number} did NOT go as expected[/] ({len(outcome.failures)} problem(s))."
             )
         outcomes.append(outcome)
+    else:
+        if last < total:
+            console.print(f"Tour stopped after beat {last} (--until {last}).")
     return outcomes
 
 

@@ -39,6 +39,10 @@ def tour(
     start: Annotated[
         int, typer.Option("--from", min=1, metavar="BEAT", help="Start at this beat (see --list).")
     ] = 1,
+    until: Annotated[
+        int | None,
+        typer.Option("--until", min=1, metavar="BEAT", help="Stop after this beat (default: the last)."),
+    ] = None,
     list_beats: Annotated[bool, typer.Option("--list", help="List the beats and exit.")] = False,
     api: ApiOption = settings.API_URL,
     aws_endpoint: AwsOption = settings.AWS_ENDPOINT,
@@ -58,6 +62,10 @@ def tour(
     beats = _beats()
     if start > len(beats):
         raise fail(f"--from {start}: there are {len(beats)} beats (see `bankdemo tour --list`)", code=2)
+    if until is not None and until > len(beats):
+        raise fail(f"--until {until}: there are {len(beats)} beats (see `bankdemo tour --list`)", code=2)
+    if until is not None and until < start:
+        raise fail(f"--until {until} comes before --from {start}", code=2)
     if list_beats:
         for number, beat in enumerate(beats, 1):
             console.print(f"{number:2}. [bold]{beat.title}[/]", highlight=False)
@@ -73,14 +81,14 @@ def tour(
         with running_stage(api, aws_endpoint, client_control, stage) as found:
             console.print(f"Touring the system running at {aws_endpoint} (API {api}); first, a reset:")
             _reset(aws_endpoint, found.client_control, None, stage)
-            outcomes = run_beats(beats, found, start=start, auto=auto, stdin=sys.stdin)
+            outcomes = run_beats(beats, found, start=start, until=until, auto=auto, stdin=sys.stdin)
     except NothingRunning:
         console.print(
             f"No local cloud answers at {aws_endpoint}: the tour starts its own (local cloud, bank, fintech "
             "client) for its duration. (`bankdemo up` in another terminal keeps one running.)"
         )
         with embedded_stage() as found:
-            outcomes = run_beats(beats, found, start=start, auto=auto, stdin=sys.stdin)
+            outcomes = run_beats(beats, found, start=start, until=until, auto=auto, stdin=sys.stdin)
     except BadInput as error:
         raise fail(str(error), code=2) from None
     if not summary(outcomes, time.perf_counter() - started):

@@ -20,6 +20,7 @@ Markers, each on a line of its own in a page's Markdown:
   webhooks the real code builds for two notifications.
 - ``<!-- stage-settings -->``: every environment variable ``Settings.from_env`` reads, its
   default, and its value in each stage of ``.chalice/config.json``.
+- ``<!-- tour-beats -->``: the beats of ``bankdemo tour`` (``demo.tour.BEATS``), for the talk page.
 
 Registered in mkdocs.yml under ``hooks:``. The functions that collect the data are public: the
 tests (tests/docs/test_reference_pages.py) compare the built pages with them.
@@ -43,7 +44,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MAKEFILE = ROOT / "Makefile"
 MARKER = re.compile(
     r"^<!--\s*(cli-reference|make-targets|make-variables|routes: serverless|routes: monolith|sqs-handlers"
-    r"|error-codes|http-example|event-types|event-rules|event-example|stage-settings)\s*-->\s*$",
+    r"|error-codes|http-example|event-types|event-rules|event-example|stage-settings|tour-beats)\s*-->\s*$",
     re.MULTILINE,
 )
 EXAMPLE_SECRET = "docs-example-secret"  # noqa: S105 - signs the example requests, nothing else
@@ -765,6 +766,13 @@ def _stage_settings_markdown() -> str:
     return _table(["Variable", "Default in `Settings.from_env`", *stages], rows)
 
 
+def _tour_beats_markdown() -> str:
+    from demo.tour import BEATS
+
+    rows = [[str(n), f"**{_cell(b.title)}**", _cell(b.does), _cell(b.look)] for n, b in enumerate(BEATS, 1)]
+    return _table(["#", "Beat", "What it does", "Look at"], rows)
+
+
 # -- the hook ----------------------------------------------------------------------------------
 
 RENDER: dict[str, Callable[[], str]] = {
@@ -780,6 +788,7 @@ RENDER: dict[str, Callable[[], str]] = {
     "event-rules": _event_rules_markdown,
     "event-example": _event_example_markdown,
     "stage-settings": _stage_settings_markdown,
+    "tour-beats": _tour_beats_markdown,
 }
 
 

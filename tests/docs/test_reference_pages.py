@@ -30,7 +30,7 @@ BREF = "bref-to-chalice.md"
 ADRS = sorted((ROOT / "docs" / "adr").glob("[0-9][0-9][0-9][0-9]-*.md"))
 MARKERS = re.compile(
     r"<!--\s*(cli-reference|make-targets|make-variables|routes:|sqs-handlers|error-codes|http-example"
-    r"|event-types|event-rules|event-example|stage-settings)"
+    r"|event-types|event-rules|event-example|stage-settings|tour-beats)"
 )
 
 
@@ -285,11 +285,20 @@ def test_the_bref_table_is_filled_and_points_to_files_that_exist(site: Path):
 
 @pytest.mark.parametrize(
     "source",
-    [CLI, HTTP_API, EVENTS, CONFIGURATION, BREF, "troubleshooting.md", "costs-and-cleanup.md"],
+    [CLI, HTTP_API, EVENTS, CONFIGURATION, BREF, "troubleshooting.md", "costs-and-cleanup.md", "talk.md"],
 )
 def test_each_page_is_in_the_nav_and_has_no_marker_left(site: Path, source: str):
     assert source in NAV_PAGES
     assert not MARKERS.search(html(site, source)), "a generated marker was left unreplaced"
+
+
+def test_the_talk_page_lists_every_beat_of_the_tour_in_order(site: Path):
+    from demo.tour import BEATS
+
+    page = text(site, "talk.md")
+    positions = [page.find(" ".join(beat.title.split())) for beat in BEATS]
+    assert -1 not in positions and positions == sorted(positions), list(zip(positions, BEATS, strict=True))
+    assert "--until" in page and "bankdemo reset" in page
 
 
 def test_the_home_page_links_every_reference_page(site: Path):

@@ -95,6 +95,10 @@ def test_bad_tour_options_are_refused_before_anything_runs():
     beyond = bankdemo("tour", "--from", "42", "--list")
     assert beyond.returncode == 2 and "there are" in beyond.stderr
     assert bankdemo("tour", "--from", "0").returncode == 2
+    too_far = bankdemo("tour", "--until", "42", "--list")
+    assert too_far.returncode == 2 and "--until 42: there are" in too_far.stderr
+    backwards = bankdemo("tour", "--from", "5", "--until", "4")
+    assert backwards.returncode == 2 and "comes before --from 5" in backwards.stderr
     not_a_url = bankdemo("tour", "--auto", "--aws-endpoint", "localhost-4566")
     assert not_a_url.returncode == 2 and "not an http(s) URL" in not_a_url.stderr
 

@@ -62,6 +62,19 @@ def test_auto_does_not_read_stdin_and_from_starts_later():
     assert [o.number for o in outcomes] == [2, 3]
 
 
+def test_until_stops_after_its_beat_and_prepares_only_the_beats_that_run(capsys):
+    ran: list[str] = []
+    prepared: list[str] = []
+    beats = [fake(ran, name) for name in ("one", "two", "three", "four")]
+    beats = [Beat(b.title, b.does, b.look, b.run, lambda _, n=b.title: prepared.append(n)) for b in beats]
+    outcomes = run_beats(beats, None, start=2, until=3, auto=True, stdin=io.StringIO())
+    assert ran == ["two", "three"] and prepared == ["two", "three"]
+    assert [o.number for o in outcomes] == [2, 3]
+    assert "Tour stopped after beat 3 (--until 3)." in capsys.readouterr().out
+    run_beats(beats, None, start=4, until=4, auto=True, stdin=io.StringIO())
+    assert ran[-1] == "four" and "Tour stopped after" not in capsys.readouterr().out  # the last beat
+
+
 def test_a_beat_not_as_expected_is_reported_and_the_tour_goes_on(capsys):
     ran: list[str] = []
     beats = [
