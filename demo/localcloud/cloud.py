@@ -36,7 +36,7 @@ from demo import settings
 from demo.cfn import inline_definitions, load_template
 from demo.localcloud.chaos import Faults
 from demo.localcloud.moto_server import MotoServer, hand_state_machines_to_executor, preload_cloudformation
-from demo.localcloud.pollers import SqsPoller
+from demo.localcloud.pollers import SqsPoller, Wakeup
 from demo.localcloud.session import REGION, ensure_free, local_session, on_project_path
 from demo.queues import queue_depths
 
@@ -199,6 +199,13 @@ class LocalCloud:
             raise RuntimeError("the local cloud is not running")
         return self._moto.faults
 
+    @property
+    def wakeup(self) -> Wakeup:
+        """What the idle pollers wait on: the AWS endpoint notifies it when a message is sent."""
+        if self._moto is None:
+            raise RuntimeError("the local cloud is not running")
+        return self._moto.wakeup
+
     def client(self, service: str) -> Any:
         """A boto3 client of the local cloud (bounded retries, as the app's: see ``bootstrap.sdk_config``)."""
         return self.session.client(service, endpoint_url=self.aws_endpoint, config=_SDK_CONFIG)
@@ -342,18 +349,20 @@ class LocalCloud:
             if type(source).__name__ != "SQSEventConfig":
                 continue
             url = sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
-            arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
-                "QueueArn"
-            ]
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["QueueArn", "VisibilityTimeout"]
+            )["Attributes"]
             poller = SqsPoller(
                 sqs,
                 url,
-                arn,
+                attributes["QueueArn"],
                 handler=getattr(self.app_module, source.name),
                 function_name=f"bank-{self.stage}-{source.name}",
                 batch_size=source.batch_size,
                 concurrency=self.poller_concurrency,
                 region=REGION,
+                wakeup=self.wakeup,
+                visibility_timeout=float(attributes["VisibilityTimeout"]),
             )
             poller.start()
             self.pollers.append(poller)
