@@ -45,7 +45,9 @@ def sleepy_poller(cloud, sqs, url, handler, visibility_timeout=None) -> SqsPolle
 def test_a_message_sent_wakes_the_idle_poller(cloud, queue):
     sqs, url = queue
     bodies: list[str] = []
-    poller = sleepy_poller(cloud, sqs, url, lambda event, _: bodies.extend(r["body"] for r in event["Records"]))
+    poller = sleepy_poller(
+        cloud, sqs, url, lambda event, _: bodies.extend(r["body"] for r in event["Records"])
+    )
     try:
         sqs.send_message(QueueUrl=url, MessageBody="now")
         sqs.send_message(QueueUrl=url, MessageBody="in a second", DelaySeconds=1)
