@@ -7,13 +7,67 @@ AWS) and, from step 0, against the monolith: both speak the same contract.
 from __future__ import annotations
 
 import json
+import re
 import time
+from collections.abc import Generator
 from typing import TYPE_CHECKING, Any, Self
 
 if TYPE_CHECKING:
     import httpx
 
 from demo.bank.signature import SIGNATURE_HEADER, sign
+
+# The API on AWS: https://<id>.execute-api.<region>.amazonaws.com/<stage>/...
+EXECUTE_API_HOST = re.compile(r"[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?")
+# The routes API Gateway guards with IAM (Chalice's IAMAuthorizer in demo/serverless/app.py).
+IAM_ROUTE = re.compile(r"/(?:reviews(?:/[^/]+(?:/decision)?)?|wallets/[^/]+/balance)$")
+
+
+class NoAwsCredentials(RuntimeError):
+    """A route of the API on AWS takes SigV4-signed requests, and no AWS credentials were found."""
+
+
+def _aws_signer(region: str) -> Any:
+    """An ``httpx.Auth`` that signs the IAM-guarded routes with SigV4, as an AWS principal.
+
+    The processor's ``POST /notifications`` and ``/health`` stay unsigned: API Gateway checks
+    nothing there (the app checks the processor's HMAC signature).
+    """
+    import httpx
+    from botocore.auth import SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.session import Session
+
+    class SigV4(httpx.Auth):
+        requires_request_body = True
+
+        def __init__(self) -> None:
+            self._credentials: Any = None
+
+        def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+            if IAM_ROUTE.search(request.url.path):
+                if self._credentials is None:
+                    found = Session().get_credentials()
+                    if found is None:
+                        raise NoAwsCredentials(
+                            f"{request.url.path} on AWS takes requests signed by an IAM principal "
+                            "(SigV4), and no AWS credentials were found: `aws configure`, "
+                            "AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+                        )
+                    self._credentials = found
+                signed = AWSRequest(
+                    method=request.method,
+                    url=str(request.url),
+                    data=request.content,
+                    headers={"host": request.url.netloc.decode()},
+                )
+                SigV4Auth(self._credentials.get_frozen_credentials(), "execute-api", region).add_auth(signed)
+                for name in ("Authorization", "X-Amz-Date", "X-Amz-Security-Token"):
+                    if name in signed.headers:
+                        request.headers[name] = signed.headers[name]
+            yield request
+
+    return SigV4()
 
 
 def encode(envelope: dict[str, Any]) -> bytes:
@@ -22,14 +76,30 @@ def encode(envelope: dict[str, Any]) -> bytes:
 
 
 class BankApi:
-    """A small HTTP client of the bank's API. ``secret`` signs what it sends."""
+    """A small HTTP client of the bank's API. ``secret`` signs the notifications it sends.
 
-    def __init__(self, base_url: str, secret: str | None = None, timeout: float = 10.0) -> None:
+    Against the API on AWS (an ``execute-api`` URL), the review and balance routes are signed with
+    SigV4 by the caller's AWS credentials, as API Gateway's IAM authorizer requires.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        secret: str | None = None,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.secret = secret
         import httpx  # 0.4 s: on first use, so that `bankdemo --help` stays quick
 
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        on_aws = EXECUTE_API_HOST.fullmatch(httpx.URL(self.base_url).host)
+        self._http = httpx.Client(
+            base_url=self.base_url,
+            timeout=timeout,
+            transport=transport,
+            auth=_aws_signer(on_aws.group(1)) if on_aws else None,
+        )
 
     def __enter__(self) -> Self:
         return self

@@ -223,6 +223,10 @@ display(Markdown("\n".join(rows)))
 #   --with-decryption --query Parameter.Value --output text)"
 # ```
 #
+# Read a balance or the reviews the same way: on AWS those routes take only requests signed by an
+# IAM principal allowed to call them (`execute-api:Invoke`), and `bankdemo` signs them with your
+# AWS credentials when `--api` is the API on AWS (`bankdemo balance w-1 --api https://...`).
+#
 # Then watch, from the template: each function's log group (the app logs JSON at WARNING and
 # above, so a quiet log is a good sign; Lambda's own `REPORT` lines give the durations), and the
 # dead-letter queues, which should stay empty; a message there is a notification or a webhook

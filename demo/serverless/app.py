@@ -37,9 +37,10 @@ from demo.bank.webhooks import webhook_for
 
 app = Chalice(app_name="bank", configure_logs=False)
 log = logs.configure(app.log)  # JSON lines with a correlation id; no card number ever
-# Compliance decisions are not for everyone: on AWS, the review routes take only requests signed
-# (SigV4) by an IAM principal allowed to invoke them. (The local cloud admits every request.)
-officers = IAMAuthorizer()
+# Balances and compliance decisions are not for everyone: on AWS, the balance and review routes
+# take only requests signed (SigV4) by an IAM principal allowed to invoke them (`bankdemo` signs
+# with your AWS credentials). The local cloud admits every request.
+iam = IAMAuthorizer()
 
 
 class WebhookNotDelivered(RecordFailed):
@@ -103,7 +104,7 @@ def receive_notification() -> Response:
     )
 
 
-@app.route("/wallets/{wallet_id}/balance", methods=["GET"])
+@app.route("/wallets/{wallet_id}/balance", methods=["GET"], authorizer=iam)
 @json_errors
 def wallet_balance(wallet_id: str) -> dict[str, object]:
     return service.balance(container().ledger, wallet_id).to_dict()
@@ -195,7 +196,7 @@ def review_desk(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     return process_partial(event, handle, deps.requeue)
 
 
-@app.route("/reviews", methods=["GET"], authorizer=officers)
+@app.route("/reviews", methods=["GET"], authorizer=iam)
 @json_errors
 def list_reviews() -> dict[str, object]:
     """``?status=pending|approved|rejected|escalated|all`` (default: all)."""
@@ -203,13 +204,13 @@ def list_reviews() -> dict[str, object]:
     return {"reviews": [r.to_dict() for r in container().reviews.reviews(status)]}
 
 
-@app.route("/reviews/{review_id}", methods=["GET"], authorizer=officers)
+@app.route("/reviews/{review_id}", methods=["GET"], authorizer=iam)
 @json_errors
 def get_review(review_id: str) -> dict[str, object]:
     return reviews.get(container().reviews, review_id).to_dict()
 
 
-@app.route("/reviews/{review_id}/decision", methods=["POST"], authorizer=officers)
+@app.route("/reviews/{review_id}/decision", methods=["POST"], authorizer=iam)
 @json_errors
 def decide_review(review_id: str) -> Response:
     """``{"decision": "approve"|"reject", "reason": "..."}``: resumes the waiting workflow, which

@@ -200,3 +200,16 @@ def test_send_without_a_local_cloud_says_how_to_start_one():
     result = bankdemo("send", "--count", "1", "--aws-endpoint", f"http://127.0.0.1:{free_port()}")
     assert result.returncode == 1
     assert "bankdemo up" in result.stderr
+
+
+def test_reading_the_api_on_aws_without_credentials_says_how_to_set_them_and_sends_nothing(tmp_path):
+    """The balance and review routes on AWS take SigV4: `bankdemo` stops before any request."""
+    env = {k: v for k, v in ENV.items() if not k.startswith("AWS_") or k == "AWS_EC2_METADATA_DISABLED"}
+    env |= {"AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "none"), "AWS_CONFIG_FILE": str(tmp_path / "none")}
+    on_aws = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/api/"
+    for args in (["balance", "w-1"], ["approve", "r-1"]):
+        result = subprocess.run(
+            [*BANKDEMO, *args, "--api", on_aws], capture_output=True, text=True, timeout=60, env=env
+        )
+        assert result.returncode == 1, (args, result.stdout, result.stderr)
+        assert "no AWS credentials were found" in result.stderr and "aws configure" in result.stderr, args

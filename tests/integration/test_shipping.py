@@ -116,13 +116,17 @@ def test_the_card_vault_seals_and_opens_from_the_zip_alone(packaged, tmp_path):
     assert result.stdout.strip() == "5488210000003691"
 
 
-def test_on_aws_the_review_routes_need_an_iam_signature_and_the_processor_route_does_not(packaged):
+def test_on_aws_the_balance_and_review_routes_need_an_iam_signature_and_the_processor_route_does_not(
+    packaged,
+):
     template, _ = packaged
     paths = template["Resources"]["RestAPI"]["Properties"]["DefinitionBody"]["paths"]
     for path, method in (
+        ("/wallets/{wallet_id}/balance", "get"),
         ("/reviews", "get"),
         ("/reviews/{review_id}", "get"),
         ("/reviews/{review_id}/decision", "post"),
     ):
         assert paths[path][method]["security"] == [{"sigv4": []}], path
     assert "security" not in paths["/notifications"]["post"]  # the processor signs with HMAC instead
+    assert "security" not in paths["/health"]["get"]
