@@ -87,12 +87,16 @@ class Identity:
 
 
 def open_session(region: str | None = None) -> Any:
-    """A boto3 session: credentials and region as the AWS CLI finds them, ``region`` first."""
+    """A boto3 session: credentials and region as the AWS CLI finds them, ``region`` first.
+
+    The region, as the AWS CLI v2 picks it: ``--region``, ``AWS_REGION``, ``AWS_DEFAULT_REGION``,
+    the profile's. (boto3 alone does not read ``AWS_REGION``.)
+    """
     import boto3
     import botocore.exceptions
 
     try:
-        return boto3.Session(region_name=region)
+        return boto3.Session(region_name=region or os.environ.get("AWS_REGION") or None)
     except botocore.exceptions.ProfileNotFound as error:
         raise DeployError(f"{error}. {HOW_TO_CONFIGURE}") from None
 

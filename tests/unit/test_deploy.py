@@ -272,6 +272,17 @@ def test_without_a_region_it_stops_before_any_call(counted, monkeypatch):
     assert counted == []
 
 
+def test_the_region_is_found_as_the_aws_cli_finds_it(monkeypatch):
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "eu-central-1")  # what boto3 alone ignores
+    assert deploy.open_session().region_name == "eu-central-1"
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-2")
+    assert deploy.open_session().region_name == "eu-central-1"  # AWS_REGION first, as the CLI v2
+    assert deploy.open_session("ap-south-1").region_name == "ap-south-1"  # --region before both
+    monkeypatch.delenv("AWS_REGION")
+    assert deploy.open_session().region_name == "us-east-2"
+
+
 def test_refused_credentials_stop_there_too(monkeypatch):
     session = StubbedSession()
     session.stub("sts").add_client_error(
