@@ -14,8 +14,8 @@ BIN := $(VENV)/bin
 # pytest-xdist workers: one per core of the 2-core machines we measure on (`make test TEST_WORKERS=auto`
 # uses every core). Tests of one file stay on one worker (--dist loadfile): module fixtures run once.
 # Files are handed out in the order of pyproject's testpaths (--no-loadscope-reorder): the
-# notebooks' execution starts first (the site's tests need it), and the end-to-end files, the
-# longest (about 2.5 minutes each), come last, where each worker takes one.
+# notebooks' execution starts first, the tests that read the built site come last. The longest
+# end-to-end tests have a file each, so that the two workers share them.
 TEST_WORKERS ?= 2
 
 export UV_PYTHON_DOWNLOADS := never
