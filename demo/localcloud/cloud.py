@@ -36,7 +36,7 @@ from demo import settings
 from demo.cfn import inline_definitions, load_template
 from demo.localcloud.chaos import Faults
 from demo.localcloud.moto_server import MotoServer, hand_state_machines_to_executor, preload_cloudformation
-from demo.localcloud.pollers import SqsPoller, Wakeup
+from demo.localcloud.pollers import SqsPoller, Wakeups
 from demo.localcloud.session import REGION, ensure_free, local_session, on_project_path
 from demo.queues import queue_depths
 
@@ -200,11 +200,11 @@ class LocalCloud:
         return self._moto.faults
 
     @property
-    def wakeup(self) -> Wakeup:
-        """What the idle pollers wait on: the AWS endpoint notifies it when a message is sent."""
+    def wakeups(self) -> Wakeups:
+        """What the idle pollers sleep on, one per queue: the local cloud's SQS wakes them."""
         if self._moto is None:
             raise RuntimeError("the local cloud is not running")
-        return self._moto.wakeup
+        return self._moto.wakeups
 
     def client(self, service: str) -> Any:
         """A boto3 client of the local cloud (bounded retries, as the app's: see ``bootstrap.sdk_config``)."""
@@ -361,7 +361,7 @@ class LocalCloud:
                 batch_size=source.batch_size,
                 concurrency=self.poller_concurrency,
                 region=REGION,
-                wakeup=self.wakeup,
+                wakeup=self.wakeups.of(source.queue),
                 visibility_timeout=float(attributes["VisibilityTimeout"]),
             )
             poller.start()

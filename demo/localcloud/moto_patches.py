@@ -13,6 +13,10 @@
    This version compares each message's timestamps with one reading of the clock, takes the
    retention period straight from the queue, and computes the attributes once per request.
 
+And one addition: SQS tells the local cloud's pollers when a queue may have a message for them
+(:func:`listen`): a message added (sent, routed by an EventBridge rule, moved to a dead-letter
+queue), visible once its delay is over; or a message whose visibility timeout was changed.
+
 Everything else is moto's code (Apache License 2.0), unchanged.
 """
 
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
@@ -226,8 +231,47 @@ def get_queue_attributes(self: SQSBackend, queue_name: str, attribute_names: lis
     return {name: attributes[name] for name in attribute_names if attributes.get(name) is not None}
 
 
+# -- SQS tells who listens when a message may be receivable ----------------------------------------
+
+# (queue name, seconds from now) -> None; every moto server of the process shares the SQS classes
+Listener = Callable[[str, float], None]
+_listeners: list[Listener] = []
+_add_message = Queue.add_message
+_change_message_visibility = SQSBackend.change_message_visibility
+
+
+def listen(listener: Listener) -> None:
+    """Call ``listener(queue_name, seconds)`` when a message of that queue may be receivable in
+    ``seconds`` (0: now)."""
+    _listeners.append(listener)
+
+
+def unlisten(listener: Listener) -> None:
+    if listener in _listeners:
+        _listeners.remove(listener)
+
+
+def _tell(queue_name: str, seconds: float) -> None:
+    for listener in list(_listeners):
+        listener(queue_name, seconds)
+
+
+def add_message(self: Queue, message: Message) -> None:
+    _add_message(self, message)
+    _tell(self.name, max(0.0, (message.delayed_until - _now_ms()) / 1000))
+
+
+def change_message_visibility(
+    self: SQSBackend, queue_name: str, receipt_handle: str, visibility_timeout: int
+) -> None:
+    _change_message_visibility(self, queue_name, receipt_handle, visibility_timeout)
+    _tell(queue_name, float(visibility_timeout))
+
+
 def apply() -> None:
     """Install the fixes (idempotent)."""
+    Queue.add_message = add_message  # type: ignore[method-assign]
+    SQSBackend.change_message_visibility = change_message_visibility  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     Message.visible = property(_visible)  # type: ignore[method-assign,assignment]
     Message.delayed = property(_delayed)  # type: ignore[method-assign,assignment]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
 import logging
 import os
 import sys
@@ -25,7 +23,7 @@ from werkzeug.serving import BaseWSGIServer, make_server  # noqa: E402
 
 from demo.localcloud import moto_patches  # noqa: E402
 from demo.localcloud.chaos import ChaosMiddleware, Faults  # noqa: E402
-from demo.localcloud.pollers import Wakeup  # noqa: E402
+from demo.localcloud.pollers import Wakeups  # noqa: E402
 from demo.localcloud.session import ensure_free  # noqa: E402
 
 
@@ -58,54 +56,6 @@ class _OneRequestAtATime:
                     close()
 
 
-# The requests after which a message may be receivable: the pollers are woken (demo.localcloud.pollers).
-_WAKING = {
-    "AmazonSQS.SendMessage",
-    "AmazonSQS.SendMessageBatch",
-    "AmazonSQS.ChangeMessageVisibility",
-    "AmazonSQS.ChangeMessageVisibilityBatch",
-    "AmazonSQS.StartMessageMoveTask",
-    "AWSEvents.PutEvents",  # a rule's queue target
-}
-
-
-class _WakePollers:
-    """Wake the idle pollers after a request that may have made a message receivable, now or later
-    (``DelaySeconds``, ``VisibilityTimeout``)."""
-
-    def __init__(self, app: Any, wakeup: Wakeup) -> None:
-        self._app = app
-        self._wakeup = wakeup
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        if environ.get("HTTP_X_AMZ_TARGET") not in _WAKING:
-            return self._app(environ, start_response)
-        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-        environ["wsgi.input"] = io.BytesIO(body)
-        response = self._app(environ, start_response)  # a list: the request is over
-        self._wakeup.notify()
-        for seconds in _later(body):
-            self._wakeup.notify(after=seconds + 0.05)
-        return response
-
-
-def _later(body: bytes) -> set[float]:
-    """The delays and visibility timeouts a SQS request sets, in seconds."""
-    try:
-        request = json.loads(body or b"{}")
-    except ValueError:
-        return set()
-    if not isinstance(request, dict):
-        return set()
-    found = set()
-    for part in [request, *(e for e in request.get("Entries") or [] if isinstance(e, dict))]:
-        for key in ("DelaySeconds", "VisibilityTimeout"):
-            value = part.get(key)
-            if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
-                found.add(float(value))
-    return found
-
-
 class MotoServer:
     """An in-process moto server on ``host:port`` (port 0 picks a free one), with faults on cue."""
 
@@ -114,11 +64,11 @@ class MotoServer:
         # Faults on cue (`bankdemo chaos`) sit in front of the lock: a slow service delays its
         # callers without holding up everyone else's requests.
         self.faults = Faults()
-        self.wakeup = Wakeup()  # for the local cloud's pollers
         moto_patches.apply()  # TransactWriteItems without a copy of the whole table
+        self.wakeups = Wakeups()  # the local cloud's pollers sleep on these; SQS wakes them
+        moto_patches.listen(self.wakeups.notify)
         app = ChaosMiddleware(
-            _WakePollers(_OneRequestAtATime(DomainDispatcherApplication(create_backend_app)), self.wakeup),
-            self.faults,
+            _OneRequestAtATime(DomainDispatcherApplication(create_backend_app)), self.faults
         )
         ensure_free(host, port)  # else werkzeug prints its own message and exits the process
         self._server: BaseWSGIServer = make_server(
@@ -141,6 +91,7 @@ class MotoServer:
         self._thread.start()
 
     def stop(self) -> None:
+        moto_patches.unlisten(self.wakeups.notify)
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)

@@ -5,8 +5,8 @@ the queue ourselves and keep Lambda's semantics:
 
 - short-poll (the local cloud serves one request at a time, so a long poll would block it),
   then receive up to ``batch_size`` messages, build the Lambda SQS event, invoke the Chalice handler;
-- while a queue is empty, back off, and wake up when a message may be there: the local cloud
-  notifies a :class:`Wakeup` when something is sent (or is due to become visible), which is what a
+- while a queue is empty, sleep until a message may be there: the local cloud's SQS notifies the
+  queue's :class:`Wakeup` when a message is added (or is due to become visible), which is what a
   long poll gives Lambda. Idle pollers then cost next to nothing (it was 15% of a core per cloud);
 - delete only the messages that succeeded: the handler's ``batchItemFailures`` stay in the queue;
 - if the handler raises (or names an unknown id), the whole batch stays;
@@ -83,6 +83,25 @@ class Wakeup:
                 if self._generation != seen or now >= deadline:
                     return self._generation
                 self._condition.wait(min(deadline, self._due[0] if self._due else deadline) - now)
+
+
+class Wakeups:
+    """A :class:`Wakeup` per queue: a message for one queue wakes that queue's pollers only."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._of: dict[str, Wakeup] = {}
+
+    def of(self, queue_name: str) -> Wakeup:
+        with self._lock:
+            return self._of.setdefault(queue_name, Wakeup())
+
+    def notify(self, queue_name: str, after: float = 0.0) -> None:
+        """Wake the pollers of ``queue_name`` (if it has any) now, or ``after`` seconds from now."""
+        with self._lock:
+            wakeup = self._of.get(queue_name)
+        if wakeup is not None:
+            wakeup.notify(after + 0.05 if after > 0 else 0.0)
 
 
 class SqsPoller:

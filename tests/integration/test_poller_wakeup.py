@@ -33,7 +33,7 @@ def sleepy_poller(cloud, sqs, url, handler, visibility_timeout=None) -> SqsPolle
         handler,
         "wakeup-test",
         concurrency=1,
-        wakeup=cloud.wakeup,
+        wakeup=cloud.wakeups.of(url.rsplit("/", 1)[-1]),
         visibility_timeout=visibility_timeout,
     )
     poller.idle_wait = poller.max_idle_wait = SLEEPY
