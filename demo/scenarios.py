@@ -179,9 +179,8 @@ class Run:
     sent: int = 0  # deliveries, duplicates included
     accepted: int = 0  # answered 202 (after the processor's retries)
     gave_up: int = 0  # deliveries the processor gave up on (5xx or no answer, every retry)
-    accepted_at: dict[str, float] = field(
-        default_factory=dict
-    )  # notification id -> when the send that got its first 202 left
+    # notification id -> when the send that got its first 202 left (latency counts from there)
+    accepted_at: dict[str, float] = field(default_factory=dict)
     applied: set[str] = field(default_factory=set)
     balances: dict[str, tuple[int, int] | None] = field(default_factory=dict)
     webhooks: dict[str, float] = field(default_factory=dict)  # webhook id -> received at

@@ -34,6 +34,7 @@ from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalic
 
 from demo import settings
 from demo.cfn import inline_definitions, load_template
+from demo.localcloud import moto_patches
 from demo.localcloud.chaos import Faults
 from demo.localcloud.moto_server import MotoServer, hand_state_machines_to_executor, preload_cloudformation
 from demo.localcloud.pollers import SqsPoller, Wakeups
@@ -124,6 +125,7 @@ class LocalCloud:
         self.signing_secret = signing_secret or secrets.token_hex(32)
         self.session = local_session()
         self.pollers: list[SqsPoller] = []
+        self.wakeups = Wakeups()  # what the idle pollers sleep on, one per queue: moto's SQS wakes them
         self.outputs: dict[str, str] = {}
         self.app_module: Any = None
         self._moto: MotoServer | None = None
@@ -162,6 +164,7 @@ class LocalCloud:
         for poller in self.pollers:
             poller.stop()
         self.pollers = []
+        moto_patches.unlisten(self.wakeups.notify)
         if self._api is not None:
             self._api.server.shutdown()
             self._api.server.server_close()
@@ -198,13 +201,6 @@ class LocalCloud:
         if self._moto is None:
             raise RuntimeError("the local cloud is not running")
         return self._moto.faults
-
-    @property
-    def wakeups(self) -> Wakeups:
-        """What the idle pollers sleep on, one per queue: the local cloud's SQS wakes them."""
-        if self._moto is None:
-            raise RuntimeError("the local cloud is not running")
-        return self._moto.wakeups
 
     def client(self, service: str) -> Any:
         """A boto3 client of the local cloud (bounded retries, as the app's: see ``bootstrap.sdk_config``)."""
@@ -345,6 +341,7 @@ class LocalCloud:
 
     def _start_pollers(self) -> None:
         sqs = self.client("sqs")
+        moto_patches.listen(self.wakeups.notify)
         for source in self.app_module.app.event_sources:
             if type(source).__name__ != "SQSEventConfig":
                 continue

@@ -23,7 +23,6 @@ from werkzeug.serving import BaseWSGIServer, make_server  # noqa: E402
 
 from demo.localcloud import moto_patches  # noqa: E402
 from demo.localcloud.chaos import ChaosMiddleware, Faults  # noqa: E402
-from demo.localcloud.pollers import Wakeups  # noqa: E402
 from demo.localcloud.session import ensure_free  # noqa: E402
 
 
@@ -64,9 +63,7 @@ class MotoServer:
         # Faults on cue (`bankdemo chaos`) sit in front of the lock: a slow service delays its
         # callers without holding up everyone else's requests.
         self.faults = Faults()
-        moto_patches.apply()  # TransactWriteItems without a copy of the whole table
-        self.wakeups = Wakeups()  # the local cloud's pollers sleep on these; SQS wakes them
-        moto_patches.listen(self.wakeups.notify)
+        moto_patches.apply()  # cheap transactions, fast deep queues, SQS telling the pollers
         app = ChaosMiddleware(
             _OneRequestAtATime(DomainDispatcherApplication(create_backend_app)), self.faults
         )
@@ -91,7 +88,6 @@ class MotoServer:
         self._thread.start()
 
     def stop(self) -> None:
-        moto_patches.unlisten(self.wakeups.notify)
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)

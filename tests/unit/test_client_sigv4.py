@@ -110,3 +110,20 @@ def test_without_aws_credentials_a_guarded_route_says_how_to_set_them_and_sends_
     ):
         api.balance("w-1")
     assert gateway.requests == []
+
+
+def test_the_client_signs_exactly_the_routes_the_app_guards_with_iam():
+    """`IAM_ROUTE` in demo/client.py repeats what demo/serverless/app.py decides: they must agree."""
+    from demo.client import IAM_ROUTE
+    from demo.localcloud.cloud import load_chalice_app
+
+    app = load_chalice_app().app
+    routes = [
+        (path, entry.authorizer is not None)
+        for path, methods in app.routes.items()
+        for entry in methods.values()
+    ]
+    assert any(guarded for _, guarded in routes) and not all(guarded for _, guarded in routes)
+    for path, guarded in routes:
+        on_aws = "/api" + path.replace("{", "x-").replace("}", "")  # a placeholder filled in
+        assert bool(IAM_ROUTE.search(on_aws)) == guarded, path
