@@ -156,13 +156,14 @@ PER_NOTIFICATION: dict[str, dict[str, int]] = {
     #   (card notifications only), then the balance.
     # transaction_items: items of the ledger's TransactWriteItems (chalicelib/ledger_table.py):
     #   the seen marker, the balance, and the authorization when the notification has one.
-    # authorization_reads: GetItem AUTH#, ConsistentRead, before deciding (service.apply).
+    # read_units: strongly consistent reads before deciding (DynamoDBLedger.read): the balance,
+    #   and the authorization of a card notification (one GetItem, or one BatchGetItem of two).
     # cards_kept: the card vault's GenerateDataKey (KMS) and PutItem CARD# (chalicelib/cards.py).
-    PAYIN: {"events": 1, "transaction_items": 2, "authorization_reads": 0, "cards_kept": 0},
-    CARD_AUTHORIZATION: {"events": 2, "transaction_items": 3, "authorization_reads": 1, "cards_kept": 1},
-    CARD_SETTLEMENT: {"events": 2, "transaction_items": 3, "authorization_reads": 1, "cards_kept": 0},
-    CARD_REVERSAL: {"events": 2, "transaction_items": 3, "authorization_reads": 1, "cards_kept": 0},
-    CARD_REFUND: {"events": 2, "transaction_items": 2, "authorization_reads": 0, "cards_kept": 0},
+    PAYIN: {"events": 1, "transaction_items": 2, "read_units": 1, "cards_kept": 0},
+    CARD_AUTHORIZATION: {"events": 2, "transaction_items": 3, "read_units": 2, "cards_kept": 1},
+    CARD_SETTLEMENT: {"events": 2, "transaction_items": 3, "read_units": 2, "cards_kept": 0},
+    CARD_REVERSAL: {"events": 2, "transaction_items": 3, "read_units": 2, "cards_kept": 0},
+    CARD_REFUND: {"events": 2, "transaction_items": 2, "read_units": 1, "cards_kept": 0},
 }
 
 # The same for every notification, whatever its type.
@@ -170,16 +171,20 @@ EVERY_NOTIFICATION: dict[str, int] = {
     "api_requests": 1,  # POST /notifications, an API Gateway REST API request
     "ingress_invocations": 1,  # the api_handler Lambda that verifies and enqueues it
     "notification_messages": 1,  # one SendMessage to bank-notifications (SqsNotificationQueue.enqueue)
-    "balance_reads": 1,  # GetItem BALANCE, ConsistentRead, after the commit (service.apply_and_publish)
-    "put_events_calls": 1,  # the events go in one PutEvents call (at most 10 entries a call)
+    "read_requests": 1,  # DynamoDBLedger.read: one request (GetItem, or BatchGetItem for a card)
 }
 
 # What each published event makes the rest of the design do.
 PER_EVENT: dict[str, int] = {
     "webhook_messages": 1,  # WebhooksRule routes CardTransactionUpdated and BalanceUpdated to bank-webhooks
     "audit_messages": 1,  # AuditRule routes every bank.ledger event to bank-audit
-    "audit_puts": 1,  # the audit writer's conditional PutItem (chalicelib/audit.py)
-    "counter_updates": 1,  # the dispatcher's UpdateItem of the webhooks_delivered counter
+    "audit_puts": 1,  # the audit writer's put request, in its batch's BatchWriteItem (chalicelib/audit.py)
+}
+
+# What each consumer batch does once, whatever its size. (The worker's batch publishes its events
+# in PutEvents calls of up to 10 entries; EventBridge bills per entry, not per call.)
+PER_BATCH: dict[str, int] = {
+    "counter_updates": 1,  # the dispatcher: one UpdateItem of webhooks_delivered for the batch
 }
 
 SQS_BATCH_SIZE = 10  # @app.on_sqs_message(batch_size=10), on every consumer in app.py
@@ -208,9 +213,11 @@ class Assumptions:
     # Durations, estimated for warm functions: no measurement on AWS exists in this repo.
     ingress_ms: float = 50.0  # verify the signature (SSM cached), validate, one SendMessage
     consumer_batch_ms: float = 20.0  # each SQS consumer invocation's own overhead
-    worker_record_ms: float = 40.0  # per notification: 2-3 DynamoDB calls and a PutEvents (+KMS for a card)
-    dispatcher_record_ms: float = 60.0  # per webhook: an HTTPS POST to the client and an UpdateItem
-    audit_record_ms: float = 10.0  # per event: one PutItem
+    worker_record_ms: float = (
+        40.0  # per notification: a read and a transaction (+KMS and a PutItem for a card)
+    )
+    dispatcher_record_ms: float = 60.0  # per webhook: an HTTPS POST to the client
+    audit_record_ms: float = 10.0  # per event: its share of the batch's BatchWriteItem
     # Batching: Chalice sets no batching window, so a poll returns what the queue holds; we take
     # it that messages arriving within ~0.1 s of each other share a batch (1 + rate x 0.1, at most
     # 10): one message a batch at a trickle, full batches from ~90 messages a second.
@@ -463,9 +470,10 @@ def serverless_monthly(
     writes = (
         n * c["transaction_items"] * ddb["transactional_write_units_per_item"]
         + n * c["cards_kept"]
-        + events * (PER_EVENT["audit_puts"] + PER_EVENT["counter_updates"])
+        + events * PER_EVENT["audit_puts"]
+        + batches["dispatcher"] * PER_BATCH["counter_updates"]
     )
-    reads = n * (c["balance_reads"] + c["authorization_reads"])
+    reads = n * c["read_units"]
     lines.append(
         _line(
             "DynamoDB",

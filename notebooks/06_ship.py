@@ -413,12 +413,12 @@ for n in (10**6, 10**9):
 
 counts = costs.mixed_counts()
 transactions = counts["transaction_items"] * costs.prices()["dynamodb"]["transactional_write_units_per_item"]
-fan_out = counts["events"] * (costs.PER_EVENT["audit_puts"] + costs.PER_EVENT["counter_updates"])
+fan_out = counts["events"] * costs.PER_EVENT["audit_puts"]
 display(
     Markdown(
         f"Each notification writes **{transactions:.2f} WRU** in its ledger transaction (a transactional "
         f"write costs twice a plain one) and **{fan_out:.2f} WRU** more for its {counts['events']:.2f} "
-        f"events (an audit item and a counter update each): the idempotent ledger and the audit "
+        f"events (an audit item each; the dispatcher counts a batch's webhooks in one write): the idempotent ledger and the audit "
         "trail, not the compute, are what a notification costs. Lambda, the thing the migration is "
         f"named after, is {costs.serverless_monthly(10**6).by_service()['Lambda'] / costs.serverless_monthly(10**6).total:.0%} "
         "of the bill."

@@ -15,11 +15,17 @@ Duplicates are the store's job: it commits each ``notification_id`` at most once
 
 A wallet frozen by a rejected compliance review (step 3) refuses further card authorizations:
 a notice that would add or raise a hold changes nothing, and its event says ``refused``.
+
+Each wallet's balance carries a ``version``, one more at each notification applied: a store
+writes the balance it was read at, plus the entry's deltas, only if nobody changed the wallet in
+between (optimistic concurrency). The balance right after a notification is then known from the
+write itself, and kept with the notification's "seen" marker, so that a redelivery publishes
+exactly the events the first delivery published.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from demo.bank.notifications import (
     CARD_AUTHORIZATION,
@@ -39,6 +45,9 @@ class Balance:
     authorizations: int
     currency: str = CURRENCY
     frozen: bool = False
+    # notifications applied to the wallet (0: never stored): the store's concern, not part of the
+    # balance's value (two balances with the same amounts are equal) nor shown to clients
+    version: int = field(default=0, compare=False)
 
     @property
     def authorized_balance(self) -> int:
@@ -88,6 +97,47 @@ class LedgerEntry:
     authorizations_delta: int = 0
     authorization: Authorization | None = None
     digest: str = ""  # of the notification's body, kept with its "seen" marker
+
+    def balance_after(self, before: Balance | None) -> Balance:
+        """The wallet's balance once this entry is applied to ``before`` (None: a new wallet)."""
+        before = before or Balance(self.wallet_id, 0, 0)
+        return replace(
+            before,
+            current_balance=before.current_balance + self.current_delta,
+            authorizations=before.authorizations + self.authorizations_delta,
+            version=before.version + 1,
+        )
+
+
+@dataclass(frozen=True)
+class WalletState:
+    """What a store read for one notification: its wallet's balance and its authorization (if any).
+
+    ``token`` is the store's own note of what it read (a DynamoDB item, say), opaque to the domain,
+    handed back to the store with the entry to commit.
+    """
+
+    balance: Balance | None = None
+    authorization: Authorization | None = None
+    token: object = None
+
+    @property
+    def frozen(self) -> bool:
+        return self.balance is not None and self.balance.frozen
+
+
+@dataclass(frozen=True)
+class Committed:
+    """What the ledger holds for a notification once it is committed.
+
+    ``applied`` is False for a notification applied before (a redelivery): nothing changed now,
+    and ``balance``, ``applied_at`` and ``digest`` are those kept when it was first applied.
+    """
+
+    applied: bool
+    balance: Balance
+    applied_at: int
+    digest: str = ""
 
 
 # --8<-- [start:decide]

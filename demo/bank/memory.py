@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 from demo.bank.errors import ReviewClosed
 from demo.bank.events import DomainEvent
-from demo.bank.ledger import Authorization, Balance, LedgerEntry
+from demo.bank.ledger import Authorization, Balance, Committed, LedgerEntry, WalletState
 from demo.bank.notifications import Card, Notification
-from demo.bank.ports import ConcurrentUpdate, WalletFrozen
+from demo.bank.ports import ConcurrentUpdate
 from demo.bank.reviews import Decision, DecisionRequest, Review, ReviewRequest, Status
 
 
@@ -20,51 +20,51 @@ class InMemoryLedger:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self.seen: set[str] = set()
-        self.wallets: dict[str, tuple[int, int]] = {}
+        self.seen: dict[str, Committed] = {}
+        self.wallets: dict[str, Balance] = {}
         self.authorizations: dict[tuple[str, str], Authorization] = {}
-        self.frozen: set[str] = set()
-        self.digests: dict[str, str] = {}
 
     def freeze(self, wallet_id: str) -> None:
         """What a rejected review does to the wallet (in DynamoDB, the workflow's FreezeWallet)."""
         with self._lock:
-            self.frozen.add(wallet_id)
+            before = self.wallets.get(wallet_id) or Balance(wallet_id, 0, 0)
+            self.wallets[wallet_id] = replace(before, frozen=True, version=before.version + 1)
 
-    def authorization(self, wallet_id: str, authorization_id: str) -> Authorization | None:
+    def read(self, wallet_id: str, authorization_id: str | None) -> WalletState:
         with self._lock:
-            return self.authorizations.get((wallet_id, authorization_id))
+            auth = (
+                None if authorization_id is None else self.authorizations.get((wallet_id, authorization_id))
+            )
+            return WalletState(self.wallets.get(wallet_id), auth)
 
-    def commit(self, entry: LedgerEntry) -> bool:
+    def commit(self, entry: LedgerEntry, state: WalletState, applied_at: int) -> Committed:
         with self._lock:
             if entry.notification_id in self.seen:
-                return False
-            if entry.authorizations_delta > 0 and entry.wallet_id in self.frozen:
-                raise WalletFrozen(entry.wallet_id)
+                return replace(self.seen[entry.notification_id], applied=False)
+            stored = self.wallets.get(entry.wallet_id)
+            if (stored.version if stored else 0) != (state.balance.version if state.balance else 0):
+                raise ConcurrentUpdate(f"wallet {entry.wallet_id} changed")
             auth = entry.authorization
             if auth is not None:
                 key = (auth.wallet_id, auth.authorization_id)
-                stored = self.authorizations.get(key)
-                if (stored.version if stored else 0) != auth.version:
+                found = self.authorizations.get(key)
+                if (found.version if found else 0) != auth.version:
                     raise ConcurrentUpdate(f"authorization {key} changed")
                 self.authorizations[key] = replace(auth, version=auth.version + 1)
-            current, holds = self.wallets.get(entry.wallet_id, (0, 0))
-            current, holds = current + entry.current_delta, holds + entry.authorizations_delta
-            self.wallets[entry.wallet_id] = (current, holds)
-            self.seen.add(entry.notification_id)
-            self.digests[entry.notification_id] = entry.digest
-            return True
+            after = entry.balance_after(stored)
+            self.wallets[entry.wallet_id] = after
+            committed = Committed(True, after, applied_at, entry.digest)
+            self.seen[entry.notification_id] = committed
+            return committed
 
     def seen_digest(self, notification_id: str) -> str | None:
         with self._lock:
-            return self.digests.get(notification_id)
+            found = self.seen.get(notification_id)
+            return None if found is None else found.digest
 
     def balance(self, wallet_id: str) -> Balance | None:
         with self._lock:
-            if wallet_id not in self.wallets:
-                return None
-            current, holds = self.wallets[wallet_id]
-            return Balance(wallet_id, current, holds, frozen=wallet_id in self.frozen)
+            return self.wallets.get(wallet_id)
 
 
 class InMemoryCardVault:
@@ -111,6 +111,27 @@ class InMemoryPublisher:
 
     def publish(self, events: list[DomainEvent]) -> None:
         self.events.extend(events)
+
+    def batch(self) -> InMemoryEventBatch:
+        """As the EventBridge adapter's: the events of an SQS batch, kept until ``flush``."""
+        return InMemoryEventBatch(self)
+
+
+class InMemoryEventBatch:
+    def __init__(self, publisher: InMemoryPublisher) -> None:
+        self._publisher = publisher
+        self._events: list[DomainEvent] = []
+
+    def of(self, record_id: str) -> InMemoryEventBatch:
+        return self
+
+    def publish(self, events: list[DomainEvent]) -> None:
+        self._events.extend(events)
+
+    def flush(self) -> dict[str, BaseException]:
+        self._publisher.publish(self._events)
+        self._events = []
+        return {}
 
 
 class InMemoryReviews:

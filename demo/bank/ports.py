@@ -8,30 +8,27 @@ from __future__ import annotations
 from typing import Protocol
 
 from demo.bank.events import DomainEvent
-from demo.bank.ledger import Authorization, Balance, LedgerEntry
+from demo.bank.ledger import Balance, Committed, LedgerEntry, WalletState
 from demo.bank.notifications import Notification
 from demo.bank.reviews import DecisionRequest, Review, ReviewRequest, Status
 
 
 class ConcurrentUpdate(Exception):
-    """Another writer changed the authorization since it was read: read again and retry."""
-
-
-class WalletFrozen(Exception):
-    """The wallet was frozen since it was read: the entry's new hold was not committed."""
+    """Another writer changed the wallet or the authorization since they were read: read again and retry."""
 
 
 class LedgerStore(Protocol):
-    def authorization(self, wallet_id: str, authorization_id: str) -> Authorization | None:
-        """The stored state of an authorization, or None if the ledger has never seen it."""
+    def read(self, wallet_id: str, authorization_id: str | None) -> WalletState:
+        """The wallet's balance and (for a card notification) the authorization, as stored now."""
         ...
 
-    def commit(self, entry: LedgerEntry) -> bool:
-        """Apply ``entry`` atomically with its "notification seen" marker.
+    def commit(self, entry: LedgerEntry, state: WalletState, applied_at: int) -> Committed:
+        """Apply ``entry`` to the wallet read as ``state``, atomically with its "seen" marker.
 
-        Returns False, changing nothing, when the notification was already applied. Raises
-        :class:`ConcurrentUpdate` when ``entry.authorization`` was read at a stale version, and
-        :class:`WalletFrozen` when the entry adds a hold to a frozen wallet.
+        The marker keeps the balance right after the entry, ``applied_at`` and the body's digest.
+        For a notification applied before, nothing changes and the :class:`Committed` returned
+        is the one kept then (``applied`` False). Raises :class:`ConcurrentUpdate` when the
+        wallet (its balance, a freeze) or the authorization changed since ``state`` was read.
         """
         ...
 

@@ -6,13 +6,16 @@ event, call one of these, and map :class:`~demo.bank.errors.BankError` to their 
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from enum import StrEnum
 
 from demo.bank import notifications, signature
 from demo.bank.cards import CardVault
 from demo.bank.errors import InvalidWalletId, ReplayRefused, SignatureMismatch, WalletNotFound
 from demo.bank.events import events_for
-from demo.bank.ledger import Balance, decide, is_refused
+from demo.bank.ledger import Balance, Committed, decide, is_refused
 from demo.bank.notifications import Notification
 from demo.bank.ports import (
     ConcurrentUpdate,
@@ -20,7 +23,6 @@ from demo.bank.ports import (
     LedgerStore,
     NotificationQueue,
     SecretSource,
-    WalletFrozen,
 )
 
 
@@ -56,32 +58,39 @@ def receive(
     return notification
 
 
-def apply(store: LedgerStore, notification: Notification, max_attempts: int = 8) -> Outcome:
+def commit(
+    store: LedgerStore,
+    notification: Notification,
+    now: int,
+    max_attempts: int = 10,
+    pause: Callable[[float], None] = time.sleep,
+) -> Committed:
     """Worker: apply a notification to the ledger exactly once, whatever the redeliveries.
 
-    The store commits the "seen" marker and the balance change together; a concurrent change
-    to the same authorization is retried from a fresh read. Wallets are rarely frozen, so the
-    first attempt assumes it is not: a store that finds it frozen refuses the new hold, and the
-    retry decides again, knowing.
+    Read the wallet (and the authorization), decide, commit: the store writes the entry with the
+    "seen" marker only if nothing changed since the read, else it is read again and decided again,
+    after a random pause that doubles at each conflict (writers racing on one wallet spread out).
+    A redelivery finds the marker and gets back what the first delivery committed, unless its
+    body differs from the one applied (a replay: refused).
     """
-    frozen = False
-    for _ in range(max_attempts):
-        current = None
-        if notification.authorization_id is not None:
-            current = store.authorization(notification.wallet_id, notification.authorization_id)
+    n = notification
+    for attempt in range(max_attempts):
+        state = store.read(n.wallet_id, n.authorization_id)
         try:
-            applied = store.commit(decide(notification, current, frozen=frozen))
-        except WalletFrozen:
-            frozen = True
-            continue
+            committed = store.commit(decide(n, state.authorization, frozen=state.frozen), state, now)
         except ConcurrentUpdate:
+            pause(random.uniform(0, min(0.2, 0.002 * 2**attempt)))  # noqa: S311 - jitter, not a secret
             continue
-        if not applied and notification.digest:
-            stored = store.seen_digest(notification.notification_id)
-            if stored and stored != notification.digest:
-                raise ReplayRefused(f"{notification.notification_id} was applied before with another body")
-        return Outcome.APPLIED if applied else Outcome.DUPLICATE
-    raise ConcurrentUpdate(f"gave up on {notification.notification_id} after {max_attempts} attempts")
+        if not committed.applied and n.digest and committed.digest and committed.digest != n.digest:
+            raise ReplayRefused(f"{n.notification_id} was applied before with another body")
+        return committed
+    raise ConcurrentUpdate(f"gave up on {n.notification_id} after {max_attempts} attempts")
+
+
+def apply(store: LedgerStore, notification: Notification, now: int | None = None) -> Outcome:
+    """:func:`commit`, told as applied or duplicate (the monolith's worker, the tests)."""
+    committed = commit(store, notification, int(time.time()) if now is None else now)
+    return Outcome.APPLIED if committed.applied else Outcome.DUPLICATE
 
 
 # --8<-- [start:apply_and_publish]
@@ -96,24 +105,26 @@ def apply_and_publish(
     """Worker (step 2): apply, then publish the notification's events, duplicate or not.
 
     Publishing after the commit leaves a gap: a crash between the two would lose the events.
-    Publishing again on every redelivery, with event ids derived from the notification, closes
-    it: the redelivery that SQS makes after the crash publishes them, and consumers deduplicate.
+    Publishing again on every redelivery closes it: the redelivery that SQS makes after the crash
+    publishes them, and consumers deduplicate by event id. A redelivery publishes the very same
+    events: their ids derive from the notification, and their balance and time are the ones the
+    ledger kept with the notification's marker.
     Payments of ``review_threshold`` cents or more are flagged for a compliance review (step 3).
     The card of an authorization goes to the vault, encrypted (step 4), once the notification is
     known not to be a replay.
     """
     n = notification
-    outcome = apply(store, n)
+    committed = commit(store, n, now)
     if cards is not None and n.card is not None and n.authorization_id is not None:
         cards.keep(n.wallet_id, n.authorization_id, n.card)
-    balance = store.balance(n.wallet_id)
-    if balance is None:  # cannot happen after a commit; a store that lost the wallet is broken
-        raise RuntimeError(f"wallet {n.wallet_id} missing after its commit")
     refused = False
-    if balance.frozen and n.authorization_id is not None:  # only then can it have been refused
-        refused = is_refused(n, store.authorization(n.wallet_id, n.authorization_id), frozen=True)
-    publisher.publish(events_for(n, balance, now, refused=refused, review_threshold=review_threshold))
-    return outcome
+    if committed.balance.frozen and n.authorization_id is not None:  # only then can it have been refused
+        refused = is_refused(n, store.read(n.wallet_id, n.authorization_id).authorization, frozen=True)
+    events = events_for(
+        n, committed.balance, committed.applied_at, refused=refused, review_threshold=review_threshold
+    )
+    publisher.publish(events)
+    return Outcome.APPLIED if committed.applied else Outcome.DUPLICATE
     # --8<-- [end:apply_and_publish]
 
 

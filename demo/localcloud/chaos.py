@@ -136,8 +136,12 @@ class Faults:
 
 def target_of(environ: dict[str, Any]) -> str | None:
     """The chaos target a request is for (None: not a service we inject faults into)."""
-    prefix = environ.get("HTTP_X_AMZ_TARGET", "").split(".", 1)[0]
-    return TARGET_PREFIXES.get(prefix)
+    return target_of_amz_target(environ.get("HTTP_X_AMZ_TARGET", ""))
+
+
+def target_of_amz_target(amz_target: str) -> str | None:
+    """The chaos target of an ``X-Amz-Target`` header's value (``AmazonSQS.SendMessage`` -> sqs)."""
+    return TARGET_PREFIXES.get(amz_target.split(".", 1)[0])
 
 
 def error_body(target: str, status: int) -> dict[str, str]:
@@ -145,6 +149,17 @@ def error_body(target: str, status: int) -> dict[str, str]:
         return {"__type": "ServiceUnavailable", "message": f"{target} is unavailable (bankdemo chaos)"}
     code = _INTERNAL.get(target, "InternalFailure")
     return {"__type": code, "message": f"{target} failed this request (bankdemo chaos)"}
+
+
+def error_response(target: str, status: int) -> tuple[int, dict[str, str], bytes]:
+    """The answer of a service that fails: status, headers and body, as AWS's JSON protocol sends them."""
+    data = json.dumps(error_body(target, status)).encode()
+    headers = {
+        "Content-Type": "application/x-amz-json-1.0",
+        "Content-Length": str(len(data)),
+        "x-amzn-RequestId": str(uuid.uuid4()),
+    }
+    return status, headers, data
 
 
 StartResponse = Callable[..., Any]
@@ -170,7 +185,9 @@ class ChaosMiddleware:
                 time.sleep(delay)
             if status is not None:
                 _drain(environ)
-                return _json(start_response, status, error_body(target, status), amz=True)
+                status, headers, data = error_response(target, status)
+                start_response(f"{status} {_REASONS[status]}", list(headers.items()))
+                return [data]
         return self._app(environ, start_response)
 
     def _control(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -203,20 +220,17 @@ def _drain(environ: dict[str, Any]) -> bytes:
     return environ["wsgi.input"].read(min(length, 1024 * 1024)) if length else b""
 
 
-def _json(start_response: StartResponse, status: int, body: dict[str, Any], amz: bool = False) -> list[bytes]:
+_REASONS = {
+    200: "OK",
+    400: "Bad Request",
+    404: "Not Found",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+def _json(start_response: StartResponse, status: int, body: dict[str, Any]) -> list[bytes]:
     data = json.dumps(body).encode()
-    reason = {
-        200: "OK",
-        400: "Bad Request",
-        404: "Not Found",
-        500: "Internal Server Error",
-        503: "Service Unavailable",
-    }
-    headers = [
-        ("Content-Type", "application/x-amz-json-1.0" if amz else "application/json"),
-        ("Content-Length", str(len(data))),
-    ]
-    if amz:
-        headers.append(("x-amzn-RequestId", str(uuid.uuid4())))
-    start_response(f"{status} {reason[status]}", headers)
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(data)))]
+    start_response(f"{status} {_REASONS[status]}", headers)
     return [data]

@@ -36,8 +36,14 @@ from demo import settings
 from demo.cfn import inline_definitions, load_template
 from demo.localcloud import moto_patches
 from demo.localcloud.chaos import Faults
-from demo.localcloud.moto_server import MotoServer, hand_state_machines_to_executor, preload_cloudformation
-from demo.localcloud.pollers import SqsPoller, Wakeups
+from demo.localcloud.inprocess import InProcessQueue, InProcessTransport
+from demo.localcloud.moto_server import (
+    MotoServer,
+    hand_state_machines_to_executor,
+    messages_held,
+    preload_cloudformation,
+)
+from demo.localcloud.pollers import SqsPoller, Wakeup, Wakeups
 from demo.localcloud.session import REGION, ensure_free, local_session, on_project_path
 from demo.queues import queue_depths
 
@@ -126,9 +132,11 @@ class LocalCloud:
         self.session = local_session()
         self.pollers: list[SqsPoller] = []
         self.wakeups = Wakeups()  # what the idle pollers sleep on, one per queue: moto's SQS wakes them
+        self.activity = Wakeup(wake_all=True)  # a poll started or ended, a message was added
         self.outputs: dict[str, str] = {}
         self.app_module: Any = None
         self._moto: MotoServer | None = None
+        self._transport: InProcessTransport | None = None
         self._api: Any = None
         self._api_thread: threading.Thread | None = None
 
@@ -151,6 +159,11 @@ class LocalCloud:
         try:
             self._moto.start()
             self.aws_port = self._moto.port
+            # The local cloud's own clients (the handlers', the pollers') reach moto in-process
+            self._transport = InProcessTransport(
+                self.aws_endpoint, self._moto.lock, self._moto.faults, self._moto.calls
+            )
+            self._transport.attach(self.session)
             httpx.post(f"{self.aws_endpoint}/moto-api/reset", timeout=10).raise_for_status()
             self._deploy_stack()
             self._store_signing_secret()
@@ -164,11 +177,14 @@ class LocalCloud:
         for poller in self.pollers:
             poller.stop()
         self.pollers = []
-        moto_patches.unlisten(self.wakeups.notify)
+        moto_patches.unlisten(self._on_message)
         if self._api is not None:
             self._api.server.shutdown()
             self._api.server.server_close()
             self._api = None
+        if self._transport is not None:
+            self._transport.detach(self.session)
+            self._transport = None
         if self._moto is not None:
             self._moto.stop()
             self._moto = None
@@ -202,6 +218,12 @@ class LocalCloud:
             raise RuntimeError("the local cloud is not running")
         return self._moto.faults
 
+    def aws_calls(self) -> dict[str, int]:
+        """The AWS requests answered so far, by ``service.Operation`` (in-process and over HTTP)."""
+        if self._moto is None:
+            raise RuntimeError("the local cloud is not running")
+        return self._moto.calls.snapshot()
+
     def client(self, service: str) -> Any:
         """A boto3 client of the local cloud (bounded retries, as the app's: see ``bootstrap.sdk_config``)."""
         return self.session.client(service, endpoint_url=self.aws_endpoint, config=_SDK_CONFIG)
@@ -210,27 +232,30 @@ class LocalCloud:
         """Visible, in-flight and delayed messages of every queue of the stack."""
         return queue_depths(self.client("sqs"))
 
-    def wait_until_drained(self, timeout: float = 60.0, interval: float = 0.25) -> dict[str, dict[str, int]]:
+    def wait_until_drained(self, timeout: float = 60.0) -> dict[str, dict[str, int]]:
         """Block until every polled queue is empty and no handler runs; return the final depths.
 
-        Raises TimeoutError (with the depths) if that does not happen within ``timeout`` seconds.
-        Messages moved to a dead-letter queue count as drained: they wait there for a redrive.
+        Raises TimeoutError (with what the queues hold) if that does not happen within ``timeout``
+        seconds. Messages moved to a dead-letter queue count as drained: they wait there for a
+        redrive. Nothing sleeps here: the pollers and the queues say when something happened
+        (a poll started or ended, a message was sent), and the queues are looked at then.
         """
+        if self._moto is None:
+            raise RuntimeError("the local cloud is not running")
         polled = {p.queue_url.rsplit("/", 1)[-1] for p in self.pollers}
         deadline = time.monotonic() + timeout
-        quiet_before: dict[str, dict[str, int]] | None = None
         while True:
-            depths = self.queue_depths()
-            pending = {q: d for q, d in depths.items() if q in polled and any(d.values())}
-            quiet = not pending and not any(p.busy for p in self.pollers)
-            # Drained means quiet twice in a row with the same depths: a single quiet reading
-            # once came before 4 dead letters of a busy test run (see tests/integration/test_events.py).
-            if quiet and depths == quiet_before:
-                return depths
-            quiet_before = depths if quiet else None
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"queues not drained after {timeout} s: {pending}")
-            time.sleep(interval)
+            seen = self.activity.generation
+            held: dict[str, int] = {}
+            if not any(p.busy for p in self.pollers):
+                held = {q: n for q, n in messages_held(self._moto.lock, REGION, polled).items() if n}
+                # Nothing held, no poll under way, and nothing happened while we looked: drained.
+                if not held and self.activity.generation == seen:
+                    return self.queue_depths()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"queues not drained after {timeout} s: {held or 'a handler still runs'}")
+            self.activity.wait(seen, min(remaining, 1.0))  # 1 s: a safety net, not the pace
 
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
@@ -238,10 +263,13 @@ class LocalCloud:
         for poller in self.pollers:
             poller.pause()
         deadline = time.monotonic() + 30  # a poll under way finishes its batch first
-        while any(p.busy for p in self.pollers):
+        while True:
+            seen = self.activity.generation
+            if not any(p.busy for p in self.pollers):
+                break
             if time.monotonic() > deadline:
                 raise TimeoutError("a poller did not finish its batch within 30 s")
-            time.sleep(0.01)
+            self.activity.wait(seen, 1.0)
         try:
             yield
         finally:
@@ -339,9 +367,14 @@ class LocalCloud:
         self._api_thread.start()
         self._start_pollers()
 
+    def _on_message(self, queue_name: str, after: float) -> None:
+        """moto's SQS: a message of ``queue_name`` may be receivable ``after`` seconds from now."""
+        self.wakeups.notify(queue_name, after)
+        self.activity.notify(after + 0.05 if after > 0 else 0.0)
+
     def _start_pollers(self) -> None:
         sqs = self.client("sqs")
-        moto_patches.listen(self.wakeups.notify)
+        moto_patches.listen(self._on_message)
         for source in self.app_module.app.event_sources:
             if type(source).__name__ != "SQSEventConfig":
                 continue
@@ -360,6 +393,10 @@ class LocalCloud:
                 region=REGION,
                 wakeup=self.wakeups.of(source.queue),
                 visibility_timeout=float(attributes["VisibilityTimeout"]),
+                activity=self.activity,
+                queue=InProcessQueue(
+                    source.queue, REGION, self._moto.lock, self._moto.faults, self._moto.calls
+                ),
             )
             poller.start()
             self.pollers.append(poller)

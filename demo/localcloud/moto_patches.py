@@ -23,11 +23,20 @@ Everything else is moto's code (Apache License 2.0), unchanged.
 from __future__ import annotations
 
 import copy
+import functools
+import json
+import string
 import time
 from collections.abc import Callable
 from typing import Any
 
-from moto.dynamodb.comparisons import get_filter_expression
+import moto.core.responses as moto_responses
+import moto.core.utils as moto_core_utils
+import moto.dynamodb.comparisons as dynamodb_comparisons
+import moto.dynamodb.models as dynamodb_models
+import moto.dynamodb.models.table as dynamodb_table
+import moto.sqs.models as sqs_models
+from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
     MockValidationException,
@@ -37,10 +46,18 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+from moto.events.utils import EventTemplateParser
 from moto.sqs.exceptions import InvalidAttributeName, ReceiptHandleIsInvalid
 from moto.sqs.models import Message, Queue, SQSBackend
 
 _ORIGINAL = DynamoDBBackend.transact_write_items
+_METHOD_NAMES_FROM_CLASS = moto_responses.method_names_from_class
+_CAMELCASE_TO_UNDERSCORES = moto_core_utils.camelcase_to_underscores
+_MAKE_UPDATE_EXPRESSION = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
+_GET_FILTER_EXPRESSION = dynamodb_comparisons.get_filter_expression
+_POSSIBLE_KEYS = XFormedAttributePicker.get_possible_keys
+_PICK_ATTRIBUTE = XFormedAttributePicker.__call__
 
 
 def _key(backend: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> dict[str, Any] | None:
@@ -116,7 +133,7 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
             check_unicity(table_name, key)
             current = self.get_item(table_name, key)
             if condition_expression is not None:
-                condition_op = get_filter_expression(condition_expression, names, values)
+                condition_op = get_filter_expression(condition_expression, names, values)  # cached
                 if not condition_op.expr(current):
                     if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
                         original_item = current.to_json()["Attributes"]
@@ -268,8 +285,166 @@ def change_message_visibility(
     _tell(queue_name, float(visibility_timeout))
 
 
+# -- moto's request handling: the same answers, less work per request ------------------------------
+
+
+@functools.cache
+def _jsonpath(expression: str) -> Any:
+    """A JSONPath expression, parsed once (moto builds a PLY parser for each one, each time)."""
+    from jsonpath_ng.ext import parse
+
+    return parse(expression)  # type: ignore[no-untyped-call]
+
+
+def parse_event_template(
+    input_template: str, input_paths_map: dict[str, Any], event: dict[str, Any]
+) -> dict[str, Any]:
+    """moto's ``EventTemplateParser.parse`` (an EventBridge target's input), with each path parsed once.
+
+    moto parses every JSONPath of the target's input paths (eight for the default input) with a
+    new PLY parser for every target of every event: 29 ms of each PutEvents of the bank's events.
+    """
+    stringify = EventTemplateParser._stringify
+    template = input_template or EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
+    paths = input_paths_map or EventTemplateParser.DEFAULT_EVENT_INPUT_PATHS_MAP
+    for name, path in paths.items():
+        matches = _jsonpath(path).find(event)
+        result = stringify(matches[0].value) if matches else None
+        if result:
+            template = template.replace(f"<{name}>", result)
+    defaults = {"aws.events.event.json": event, "aws.events.event.ingestion-time": event["ingestion-time"]}
+    for name, value in defaults.items():
+        template = template.replace(f"<{name}>", stringify(value))
+    return json.loads(template)  # type: ignore[no-any-return]
+
+
+@functools.cache
+def method_names_from_class(clazz: object) -> list[str]:
+    """moto's ``method_names_from_class``, once per class (moto runs ``inspect.getmembers`` per request)."""
+    return _METHOD_NAMES_FROM_CLASS(clazz)
+
+
+def gen_amzn_requestid_long(headerdict: dict[str, Any] | None = None) -> str:
+    """moto's request id (52 letters and digits from moto's seedable random), in one draw, not 52."""
+    from moto.moto_api._internal import mock_random
+
+    request_id = "".join(mock_random.choices(_REQUEST_ID_CHARACTERS, k=52))
+    if isinstance(headerdict, dict):
+        headerdict["x-amzn-requestid"] = request_id
+    return request_id
+
+
+_REQUEST_ID_CHARACTERS = string.ascii_letters + string.digits
+
+
+@functools.lru_cache(maxsize=4096)
+def camelcase_to_underscores(argument: str) -> str:
+    """moto's ``camelcase_to_underscores``, remembered: SQS runs it for every attribute of a queue
+    on every message sent (17,000 calls for 300 notifications), always on the same few names."""
+    return _CAMELCASE_TO_UNDERSCORES(argument)
+
+
+@functools.lru_cache(maxsize=512)
+def _update_expression(expression: str) -> Any:
+    return _MAKE_UPDATE_EXPRESSION(UpdateExpressionParser, expression)
+
+
+def make_update_expression(cls: type, expression: str) -> Any:
+    """moto's ``UpdateExpressionParser.make``, once per expression: moto parses the same
+    UpdateExpression twice per UpdateItem, and the bank sends a handful of different ones. The
+    tree is shared: moto's validators work on a deep copy of it, never on the tree itself."""
+    if cls is UpdateExpressionParser:
+        return _update_expression(expression)
+    return _MAKE_UPDATE_EXPRESSION(cls, expression)
+
+
+@functools.lru_cache(maxsize=1024)
+def _filter_expression(expression: str | None, names: str, values: str) -> Any:
+    return _GET_FILTER_EXPRESSION(expression, json.loads(names), json.loads(values))
+
+
+def get_filter_expression(
+    expression: str | None, names: dict[str, str] | None, values: dict[str, dict[str, str]] | None
+) -> Any:
+    """moto's ``get_filter_expression`` (a ConditionExpression parsed into operators), once per
+    expression, names and values: a transaction parses each of its conditions twice. The operators
+    only read the item they are given."""
+    try:
+        key = (json.dumps(names, sort_keys=True), json.dumps(values, sort_keys=True))
+    except (TypeError, ValueError):  # values that are not JSON: parse them as moto does
+        return _GET_FILTER_EXPRESSION(expression, names, values)
+    return _filter_expression(expression, *key)
+
+
+_possible_keys: dict[tuple[Any, ...], tuple[str, ...]] = {}
+
+
+def possible_keys(self: XFormedAttributePicker, context: AttributePickerContext) -> Any:
+    """moto's response serializer's candidate names for one member of a response, remembered.
+
+    For every member of every structure of every response (ten per DynamoDB attribute value),
+    moto asks six alias providers for the names the value may go by in the Python object: half the
+    CPU of a GetItem. For an object without a ``Meta`` class (a plain dict, as DynamoDB's items
+    are) the answer depends only on the object's type, the member's name and its shape, so it is
+    worked out once.
+    """
+    obj = context.obj
+    if hasattr(obj, "Meta"):
+        return _POSSIBLE_KEYS(self, context)
+    key = (type(obj), context.key, context.shape, tuple(self.alias_providers))
+    found = _possible_keys.get(key)
+    if found is None:
+        if len(_possible_keys) > 50_000:  # shapes are few; this only bounds the unexpected
+            _possible_keys.clear()
+        found = _possible_keys[key] = tuple(_POSSIBLE_KEYS(self, context))
+    return found
+
+
+def pick_attribute(self: XFormedAttributePicker, context: AttributePickerContext) -> Any:
+    """moto's ``AttributePicker.__call__``: a member's value in the Python object of a response.
+
+    For a plain dict (DynamoDB's items, most results) it tests the candidate names with ``in``
+    instead of moto's lookup, which raises and catches a KeyError for each absent member (nine of
+    the ten members of every DynamoDB attribute value). Same candidates, same order, same value.
+    """
+    obj = context.obj
+    if type(obj) is not dict:
+        return _PICK_ATTRIBUTE(self, context)
+    value = None
+    for key in possible_keys(self, context):
+        if "." in key:  # a path into nested objects: moto's own lookup
+            return _PICK_ATTRIBUTE(self, context)
+        if key in obj:
+            value = obj[key]
+            break
+    if self.response_transformers:
+        key_path = f"{context.key_path}.{context.key}"
+        for transform_path, transform in self.response_transformers.items():
+            if key_path.endswith(transform_path):
+                return transform(value)
+    return value
+
+
+def generate_receipt_handle() -> str:
+    """moto's SQS receipt handle (185 lowercase letters from moto's seedable random), in one draw."""
+    from moto.moto_api._internal import mock_random
+
+    return "".join(mock_random.choices(string.ascii_lowercase, k=185))
+
+
 def apply() -> None:
     """Install the fixes (idempotent)."""
+    EventTemplateParser.parse = staticmethod(parse_event_template)  # type: ignore[method-assign,assignment]
+    moto_responses.method_names_from_class = method_names_from_class
+    moto_responses.gen_amzn_requestid_long = gen_amzn_requestid_long
+    moto_responses.camelcase_to_underscores = camelcase_to_underscores
+    sqs_models.camelcase_to_underscores = camelcase_to_underscores
+    sqs_models.generate_receipt_handle = generate_receipt_handle
+    XFormedAttributePicker.get_possible_keys = possible_keys  # type: ignore[method-assign,assignment]
+    XFormedAttributePicker.__call__ = pick_attribute  # type: ignore[method-assign]
+    UpdateExpressionParser.make = classmethod(make_update_expression)  # type: ignore[method-assign,assignment]
+    dynamodb_models.get_filter_expression = get_filter_expression
+    dynamodb_table.get_filter_expression = get_filter_expression
     Queue.add_message = add_message  # type: ignore[method-assign]
     SQSBackend.change_message_visibility = change_message_visibility  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]

@@ -6,6 +6,7 @@ import logging
 import os
 import sys
 import threading
+from collections import Counter
 from typing import Any
 
 # jsonschema (pulled in by moto's API Gateway models) compiles an optional RFC 3987 grammar
@@ -22,7 +23,7 @@ from moto.moto_server.werkzeug_app import (  # noqa: E402
 from werkzeug.serving import BaseWSGIServer, make_server  # noqa: E402
 
 from demo.localcloud import moto_patches  # noqa: E402
-from demo.localcloud.chaos import ChaosMiddleware, Faults  # noqa: E402
+from demo.localcloud.chaos import TARGET_PREFIXES, ChaosMiddleware, Faults  # noqa: E402
 from demo.localcloud.session import ensure_free  # noqa: E402
 
 
@@ -31,20 +32,46 @@ class _QuietHandler(MotoRequestHandler):
         pass
 
 
+class AwsCalls:
+    """The requests the emulated services answered, by ``service.Operation`` (thread-safe).
+
+    Both ways in count here: HTTP (the CLI, the AWS CLI, Step Functions' service tasks) and the
+    local cloud's own clients in this process (:mod:`demo.localcloud.inprocess`).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[str] = Counter()
+
+    def add(self, amz_target: str | None) -> None:
+        """Count one request, named by its ``X-Amz-Target`` header (``AmazonSQS.SendMessage``)."""
+        service, _, operation = (amz_target or "").partition(".")
+        name = f"{TARGET_PREFIXES.get(service, 'other')}.{operation or '-'}"
+        with self._lock:
+            self._counts[name] += 1
+
+    def snapshot(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._counts)
+
+
 class _OneRequestAtATime:
     """Serve moto's requests one at a time.
 
     moto's backends are not thread-safe: two concurrent TransactWriteItems on one table fail
     ("dictionary changed size during iteration") or interleave, where DynamoDB would serialize
     them. One lock around each request gives the local cloud DynamoDB's atomicity. Nothing
-    waits inside a request for long, because the pollers short-poll (WaitTimeSeconds=0).
+    waits inside a request for long, because the pollers short-poll (WaitTimeSeconds=0). The
+    in-process way in (:mod:`demo.localcloud.inprocess`) takes the same lock.
     """
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, lock: threading.Lock, calls: AwsCalls) -> None:
         self._app = app
-        self._lock = threading.Lock()
+        self._lock = lock
+        self._calls = calls
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        self._calls.add(environ.get("HTTP_X_AMZ_TARGET"))
         with self._lock:
             response = self._app(environ, start_response)
             try:
@@ -63,9 +90,12 @@ class MotoServer:
         # Faults on cue (`bankdemo chaos`) sit in front of the lock: a slow service delays its
         # callers without holding up everyone else's requests.
         self.faults = Faults()
+        self.lock = threading.Lock()  # one request at a time, whichever way it comes in
+        self.calls = AwsCalls()
         moto_patches.apply()  # cheap transactions, fast deep queues, SQS telling the pollers
         app = ChaosMiddleware(
-            _OneRequestAtATime(DomainDispatcherApplication(create_backend_app)), self.faults
+            _OneRequestAtATime(DomainDispatcherApplication(create_backend_app), self.lock, self.calls),
+            self.faults,
         )
         ensure_free(host, port)  # else werkzeug prints its own message and exits the process
         self._server: BaseWSGIServer = make_server(
@@ -96,6 +126,17 @@ class MotoServer:
                 os.environ.pop("MOTO_PORT", None)
             else:
                 os.environ["MOTO_PORT"] = self._previous_moto_port
+
+
+def messages_held(lock: threading.Lock, region: str, queue_names: set[str]) -> dict[str, int]:
+    """How many messages each of these queues holds (visible, in flight or delayed), read from
+    moto's SQS in this process: what "drained" is decided on, without a request per queue."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.sqs.models import sqs_backends
+
+    with lock:
+        queues = sqs_backends[DEFAULT_ACCOUNT_ID][region].queues
+        return {name: len(queues[name]._messages) for name in queue_names if name in queues}
 
 
 def preload_cloudformation() -> None:

@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +49,15 @@ class Wakeup:
     """What idle pollers wait on: woken now (a message was sent) or at a time (one becomes visible).
 
     Each wake-up bumps a generation number. A poller reads it before it polls and waits for a
-    newer one, so a message sent during its poll is not missed.
+    newer one, so a message sent during its poll is not missed. One message wakes one waiting
+    poller (``wake_all=False``): the others would only find the queue empty.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, wake_all: bool = False) -> None:
         self._condition = threading.Condition()
         self._generation = 0
         self._due: list[float] = []  # monotonic times of scheduled wake-ups (a heap)
+        self._wake_all = wake_all
 
     @property
     def generation(self) -> int:
@@ -63,13 +65,23 @@ class Wakeup:
             return self._generation
 
     def notify(self, after: float = 0.0) -> None:
-        """Wake every waiting poller now, or ``after`` seconds from now."""
+        """Wake a waiting poller now, or ``after`` seconds from now."""
         with self._condition:
             if after > 0:
                 heapq.heappush(self._due, time.monotonic() + after)
+                self._condition.notify_all()  # waiters recompute their deadline
             else:
                 self._generation += 1
-            self._condition.notify_all()  # waiters recompute their deadline
+                if self._wake_all:
+                    self._condition.notify_all()
+                else:
+                    self._condition.notify()
+
+    def notify_all(self) -> None:
+        """Wake every waiting poller now (to stop them)."""
+        with self._condition:
+            self._generation += 1
+            self._condition.notify_all()
 
     def wait(self, seen: int, timeout: float) -> int:
         """Block until the generation moves past ``seen`` or ``timeout`` passes; the generation."""
@@ -104,6 +116,42 @@ class Wakeups:
             wakeup.notify(after + 0.05 if after > 0 else 0.0)
 
 
+class Queue(Protocol):
+    """The queue a poller reads, as Lambda's event source mapping reads it."""
+
+    def receive(self, max_messages: int) -> list[dict[str, Any]]:
+        """Up to ``max_messages`` messages (a short poll), shaped as ReceiveMessage returns them."""
+        ...
+
+    def delete(self, receipt_handles: list[str]) -> None:
+        """Delete the messages the function processed."""
+        ...
+
+
+class ClientQueue:
+    """A :class:`Queue` read through a boto3 SQS client (any endpoint)."""
+
+    def __init__(self, sqs: Any, queue_url: str) -> None:
+        self.sqs = sqs
+        self.queue_url = queue_url
+
+    def receive(self, max_messages: int) -> list[dict[str, Any]]:
+        messages: list[dict[str, Any]] = self.sqs.receive_message(
+            QueueUrl=self.queue_url,
+            MaxNumberOfMessages=max_messages,
+            WaitTimeSeconds=0,
+            MessageSystemAttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        ).get("Messages", [])
+        return messages
+
+    def delete(self, receipt_handles: list[str]) -> None:
+        self.sqs.delete_message_batch(
+            QueueUrl=self.queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": handle} for i, handle in enumerate(receipt_handles)],
+        )
+
+
 class SqsPoller:
     """Polls one queue and drives one handler with it, in ``concurrency`` threads."""
 
@@ -120,8 +168,10 @@ class SqsPoller:
         *,
         wakeup: Wakeup | None = None,
         visibility_timeout: float | None = None,
+        activity: Wakeup | None = None,
+        queue: Queue | None = None,
     ) -> None:
-        self.sqs = sqs
+        self.queue = queue or ClientQueue(sqs, queue_url)
         self.queue_url = queue_url
         self.queue_arn = queue_arn
         self.handler = handler
@@ -138,11 +188,13 @@ class SqsPoller:
             for i in range(concurrency)
         ]
         self.invocations = 0
-        self.idle_wait = 0.05  # seconds after an empty short poll, doubled while idle...
-        # ...up to this. With the local cloud's wake-ups this is only a safety net; on its own, a
-        # poller must poll often, and not so often as to crowd the one-request-at-a-time moto.
+        # Seconds to wait after an empty short poll, doubled while idle up to the maximum. With
+        # the local cloud's wake-ups this is only a safety net; on its own, a poller must poll
+        # often, and not so often as to crowd the one-request-at-a-time moto.
+        self.idle_wait = 0.05 if wakeup is None else 2.0
         self.max_idle_wait = 0.4 if wakeup is None else 2.0
         self.wakeup = wakeup or Wakeup()
+        self.activity = activity or Wakeup(wake_all=True)  # told when a poll starts and ends
         self.visibility_timeout = visibility_timeout  # the queue's: when a failed record is back
         self.failed_records = 0
         self.polls = 0
@@ -154,7 +206,7 @@ class SqsPoller:
     def stop(self) -> None:
         self._stop.set()
         self._resume.set()
-        self.wakeup.notify()
+        self.wakeup.notify_all()
         for thread in self._threads:
             thread.join(timeout=5)
 
@@ -180,6 +232,7 @@ class SqsPoller:
                 if not self._resume.is_set() or self._stop.is_set():
                     continue
                 self._busy += 1
+            self.activity.notify()
             seen = self.wakeup.generation
             try:
                 received = self.poll_once()
@@ -190,24 +243,22 @@ class SqsPoller:
             finally:
                 with self._lock:
                     self._busy -= 1
-            if received > 0:
-                idle = self.idle_wait
-            elif received == 0:
-                self.wakeup.wait(seen, idle)
-                idle = min(idle * 2, self.max_idle_wait)
+                self.activity.notify()
+            if received >= self.batch_size:
+                idle = self.idle_wait  # a full batch: more may be waiting, poll again now
+            elif received >= 0:
+                if received > 0:
+                    idle = self.idle_wait
+                # Poll again once a message may be there: at once if one came during this poll.
+                if self.wakeup.wait(seen, idle) == seen:
+                    idle = min(idle * 2, self.max_idle_wait)
             else:
                 self._stop.wait(0.5)
 
-    def poll_once(self, wait_seconds: int = 0) -> int:
+    def poll_once(self) -> int:
         """Receive one batch, invoke the handler, delete the successes. Returns the batch size."""
         self.polls += 1
-        messages = self.sqs.receive_message(
-            QueueUrl=self.queue_url,
-            MaxNumberOfMessages=self.batch_size,
-            WaitTimeSeconds=wait_seconds,
-            MessageSystemAttributeNames=["All"],
-            MessageAttributeNames=["All"],
-        ).get("Messages", [])
+        messages = self.queue.receive(self.batch_size)
         if messages:
             self._invoke(messages)
         return len(messages)
@@ -231,10 +282,7 @@ class SqsPoller:
             self._retry_later(len(failed))
         done = [m for m in messages if m["MessageId"] not in failed]
         if done:
-            self.sqs.delete_message_batch(
-                QueueUrl=self.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
-            )
+            self.queue.delete([m["ReceiptHandle"] for m in done])
 
     def _retry_later(self, records: int) -> None:
         """Records left in the queue come back after its visibility timeout: be awake then."""

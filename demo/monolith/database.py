@@ -12,9 +12,10 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from demo.bank.errors import BankError
-from demo.bank.ledger import Authorization, Balance, LedgerEntry
+from demo.bank.ledger import Authorization, Balance, Committed, LedgerEntry, WalletState
 from demo.bank.notifications import Notification
 from demo.bank.ports import ConcurrentUpdate
 
@@ -23,7 +24,8 @@ CREATE TABLE IF NOT EXISTS wallets (
     wallet_id TEXT PRIMARY KEY,
     current_balance INTEGER NOT NULL,
     authorizations INTEGER NOT NULL,
-    currency TEXT NOT NULL
+    currency TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS authorizations (
     wallet_id TEXT NOT NULL,
@@ -37,7 +39,10 @@ CREATE TABLE IF NOT EXISTS seen (
     notification_id TEXT PRIMARY KEY,
     wallet_id TEXT NOT NULL,
     applied_at REAL NOT NULL,
-    digest TEXT NOT NULL DEFAULT ''
+    digest TEXT NOT NULL DEFAULT '',
+    current_balance INTEGER,
+    authorizations INTEGER,
+    version INTEGER
 );
 CREATE TABLE IF NOT EXISTS inbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -47,6 +52,11 @@ CREATE TABLE IF NOT EXISTS inbox (
     received_at REAL NOT NULL
 );
 """
+# Columns added since a database file may have been created (``bankdemo monolith up --db FILE``)
+ADDED_COLUMNS = {
+    "wallets": {"version": "INTEGER NOT NULL DEFAULT 0"},
+    "seen": {"current_balance": "INTEGER", "authorizations": "INTEGER", "version": "INTEGER"},
+}
 
 
 class DatabaseUnavailable(BankError):
@@ -62,6 +72,11 @@ class Database:
         self._down = threading.Event()
         with self.connect() as conn:
             conn.executescript(SCHEMA)
+            for table, columns in ADDED_COLUMNS.items():
+                present = {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+                for name, definition in columns.items():
+                    if name not in present:
+                        conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {definition}")
 
     @property
     def down(self) -> bool:
@@ -95,33 +110,54 @@ class SqliteLedger:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def authorization(self, wallet_id: str, authorization_id: str) -> Authorization | None:
+    def read(self, wallet_id: str, authorization_id: str | None) -> WalletState:
         with self.db.connect() as conn:
-            row = conn.execute(
-                "SELECT authorized_amount, closed, version FROM authorizations "
-                "WHERE wallet_id = ? AND authorization_id = ?",
-                (wallet_id, authorization_id),
-            ).fetchone()
-        if row is None:
-            return None
-        return Authorization(wallet_id, authorization_id, row[0], bool(row[1]), row[2])
+            return WalletState(
+                self._balance(conn, wallet_id), self._authorization(conn, wallet_id, authorization_id)
+            )
 
-    def commit(self, entry: LedgerEntry) -> bool:
+    @staticmethod
+    def _balance(conn: sqlite3.Connection, wallet_id: str) -> Balance | None:
+        row = conn.execute(
+            "SELECT current_balance, authorizations, currency, version FROM wallets WHERE wallet_id = ?",
+            (wallet_id,),
+        ).fetchone()
+        return None if row is None else Balance(wallet_id, row[0], row[1], row[2], version=row[3])
+
+    @staticmethod
+    def _authorization(
+        conn: sqlite3.Connection, wallet_id: str, authorization_id: str | None
+    ) -> Authorization | None:
+        if authorization_id is None:
+            return None
+        row = conn.execute(
+            "SELECT authorized_amount, closed, version FROM authorizations "
+            "WHERE wallet_id = ? AND authorization_id = ?",
+            (wallet_id, authorization_id),
+        ).fetchone()
+        return (
+            None if row is None else Authorization(wallet_id, authorization_id, row[0], bool(row[1]), row[2])
+        )
+
+    def commit(self, entry: LedgerEntry, state: WalletState, applied_at: int) -> Committed:
         with self.db.connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                if conn.execute(
-                    "SELECT 1 FROM seen WHERE notification_id = ?", (entry.notification_id,)
-                ).fetchone():
+                seen = conn.execute(
+                    "SELECT current_balance, authorizations, version, applied_at, digest FROM seen "
+                    "WHERE notification_id = ?",
+                    (entry.notification_id,),
+                ).fetchone()
+                if seen:
                     conn.execute("ROLLBACK")
-                    return False
+                    return self._committed_before(conn, entry.wallet_id, seen)
+                stored = self._balance(conn, entry.wallet_id)
+                if (stored.version if stored else 0) != (state.balance.version if state.balance else 0):
+                    raise ConcurrentUpdate(f"wallet changed under {entry.notification_id}")
                 auth = entry.authorization
                 if auth is not None:
-                    row = conn.execute(
-                        "SELECT version FROM authorizations WHERE wallet_id = ? AND authorization_id = ?",
-                        (auth.wallet_id, auth.authorization_id),
-                    ).fetchone()
-                    if (row[0] if row else 0) != auth.version:
+                    found = self._authorization(conn, auth.wallet_id, auth.authorization_id)
+                    if (found.version if found else 0) != auth.version:
                         raise ConcurrentUpdate(f"authorization changed under {entry.notification_id}")
                     conn.execute(
                         "INSERT OR REPLACE INTO authorizations VALUES (?, ?, ?, ?, ?)",
@@ -133,21 +169,46 @@ class SqliteLedger:
                             auth.version + 1,
                         ),
                     )
+                after = entry.balance_after(stored)
                 conn.execute(
-                    "INSERT INTO wallets VALUES (?, ?, ?, 'EUR') ON CONFLICT (wallet_id) DO UPDATE SET "
-                    "current_balance = current_balance + excluded.current_balance, "
-                    "authorizations = authorizations + excluded.authorizations",
-                    (entry.wallet_id, entry.current_delta, entry.authorizations_delta),
+                    "INSERT INTO wallets VALUES (?, ?, ?, ?, ?) ON CONFLICT (wallet_id) DO UPDATE SET "
+                    "current_balance = excluded.current_balance, authorizations = excluded.authorizations, "
+                    "version = excluded.version",
+                    (
+                        entry.wallet_id,
+                        after.current_balance,
+                        after.authorizations,
+                        after.currency,
+                        after.version,
+                    ),
                 )
                 conn.execute(
-                    "INSERT INTO seen (notification_id, wallet_id, applied_at, digest) VALUES (?, ?, ?, ?)",
-                    (entry.notification_id, entry.wallet_id, time.time(), entry.digest),
+                    "INSERT INTO seen (notification_id, wallet_id, applied_at, digest, current_balance, "
+                    "authorizations, version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        entry.notification_id,
+                        entry.wallet_id,
+                        applied_at,
+                        entry.digest,
+                        after.current_balance,
+                        after.authorizations,
+                        after.version,
+                    ),
                 )
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
-        return True
+        return Committed(True, after, applied_at, entry.digest)
+
+    def _committed_before(self, conn: sqlite3.Connection, wallet_id: str, seen: tuple[Any, ...]) -> Committed:
+        current, holds, version, applied_at, digest = seen
+        if current is None:  # applied before the marker kept its balance: the wallet's as it is now
+            now = self._balance(conn, wallet_id)
+            balance = now or Balance(wallet_id, 0, 0)
+        else:
+            balance = Balance(wallet_id, current, holds, version=version)
+        return Committed(False, balance, int(applied_at), digest)
 
     def seen_digest(self, notification_id: str) -> str | None:
         with self.db.connect() as conn:

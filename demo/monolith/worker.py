@@ -17,6 +17,7 @@ import httpx
 
 from demo.bank import notifications, service
 from demo.bank.errors import BankError
+from demo.bank.ledger import Balance
 from demo.bank.signature import SIGNATURE_HEADER, sign
 from demo.bank.webhooks import client_webhooks
 from demo.client import encode
@@ -115,7 +116,7 @@ class Worker:
     def _handle(self, body: str, message: Any) -> None:
         try:
             notification = notifications.parse(body.encode("utf-8"))
-            outcome = service.apply(self.ledger, notification)
+            committed = service.commit(self.ledger, notification, int(time.time()))
         except DatabaseUnavailable:
             self.stats.retried += 1
             message.requeue()
@@ -126,21 +127,14 @@ class Worker:
             self.stats.invalid += 1
             message.ack()
             return
-        if outcome is service.Outcome.DUPLICATE:
+        if not committed.applied:
             self.stats.duplicates += 1
         else:
             self.stats.applied += 1
-            self._notify(notification)
+            self._notify(notification, committed.balance)
         message.ack()
 
-    def _notify(self, notification: notifications.Notification) -> None:
-        try:
-            balance = self.ledger.balance(notification.wallet_id)
-        except DatabaseUnavailable:
-            balance = None
-        if balance is None:
-            self.stats.webhooks_failed += 1
-            return
+    def _notify(self, notification: notifications.Notification, balance: Balance) -> None:
         for webhook in client_webhooks(notification, balance, int(time.time())):
             if self.sender.send(webhook):
                 self.stats.webhooks_sent += 1

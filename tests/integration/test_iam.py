@@ -50,9 +50,10 @@ NEEDS = {
     | POLL
     | REQUEUE
     | {
-        "dynamodb:GetItem",  # authorization, seen digest, balance
-        "dynamodb:PutItem",  # the commit's seen marker and authorization (TransactWriteItems), the card
-        "dynamodb:UpdateItem",  # the commit's balance change (TransactWriteItems), counters
+        "dynamodb:GetItem",  # DynamoDBLedger.read: the balance (a payin, a refund)
+        "dynamodb:BatchGetItem",  # DynamoDBLedger.read: the balance and the authorization together
+        "dynamodb:PutItem",  # the commit's marker, balance and authorization (TransactWriteItems), the card
+        "dynamodb:UpdateItem",  # counters: replays_refused
         "events:PutEvents",  # EventBridgePublisher.publish
         "kms:GenerateDataKey",  # KmsCardVault.keep: a data key per card, bound to its wallet
     },
@@ -65,7 +66,10 @@ NEEDS = {
         "sqs:ChangeMessageVisibility",  # ...to delay its next delivery
         "dynamodb:UpdateItem",  # counters: webhooks_delivered
     },
-    "write_audit": LOGS | POLL | REQUEUE | {"dynamodb:PutItem"},  # AuditTrail.record, append only
+    "write_audit": LOGS
+    | POLL
+    | REQUEUE
+    | {"dynamodb:BatchWriteItem"},  # AuditTrail._write: a batch's entries
     "review_desk": LOGS
     | POLL
     | REQUEUE
@@ -87,21 +91,21 @@ CALLS = {
         "StepFunctionsReviews.resume",
     },
     "apply_notifications": {
-        "DynamoDBLedger.authorization",
+        "DynamoDBLedger._get_all",
         "DynamoDBLedger.commit",
-        "DynamoDBLedger.seen_digest",
         "DynamoDBLedger.balance",
-        "EventBridgePublisher.publish",
+        "EventBridgePublisher._put",
         "Counters.add",
         "KmsCardVault.keep",
         *REQUEUES,
     },
     "deliver_webhooks": {"SsmParameter.value", "SqsBackoff.delay", "Counters.add", *REQUEUES},
-    "write_audit": {"AuditTrail.record", *REQUEUES},
+    "write_audit": {"AuditTrail._write", *REQUEUES},
     "review_desk": {"StepFunctionsReviews.start", "DynamoDBReviews.file_token", *REQUEUES},
 }
 # chalicelib methods that call AWS from the command line or the local cloud, never from a Lambda.
 NOT_FROM_LAMBDA = {
+    "DynamoDBLedger.seen_digest": "bankdemo compare and the tour: which notifications were applied",
     "AuditTrail.count": "bankdemo status",
     "AuditTrail.history": "bankdemo history",
     "Counters.read": "bankdemo status",
@@ -115,7 +119,9 @@ BOTO3 = {
     "update_item": {"dynamodb:UpdateItem"},
     "query": {"dynamodb:Query"},
     "scan": {"dynamodb:Scan"},
-    "transact_write_items": {"dynamodb:PutItem", "dynamodb:UpdateItem"},  # our Put and Update items
+    "batch_get_item": {"dynamodb:BatchGetItem"},
+    "batch_write_item": {"dynamodb:BatchWriteItem"},
+    "transact_write_items": {"dynamodb:PutItem"},  # the ledger's transaction: Put items only
     "get_parameter": {"ssm:GetParameter"},
     "get_parameters": {"ssm:GetParameters"},
     "put_parameter": {"ssm:PutParameter"},

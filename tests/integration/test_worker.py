@@ -18,6 +18,11 @@ from demo.bank.ledger import decide
 from demo.bank.notifications import parse
 from demo.bank.ports import ConcurrentUpdate
 from demo.localcloud.cloud import LOCAL_PARAMETERS
+from demo.settings import SERVERLESS_PROJECT
+
+FREEZE_WALLET = json.loads(
+    (SERVERLESS_PROJECT / "statemachines" / "large-payment-review.asl.json").read_text()
+)["States"]["FreezeWallet"]
 
 
 @pytest.fixture
@@ -97,18 +102,49 @@ def test_the_worker_reports_a_handler_crash_by_leaving_the_batch(
 
 def test_the_ledger_transaction_commits_a_notification_once(ledger, wallet):
     entry = decide(note(payin(wallet, 500)))
-    assert ledger.commit(entry) is True
-    assert ledger.commit(entry) is False
+    first = ledger.commit(entry, ledger.read(wallet, None), applied_at=1_000)
+    assert first.applied and first.balance.current_balance == 500 and first.balance.version == 1
+    again = ledger.commit(entry, ledger.read(wallet, None), applied_at=2_000)
+    # the redelivery changes nothing and gets back, from the failed condition, what was kept
+    assert not again.applied
+    assert (again.balance, again.balance.version, again.applied_at) == (first.balance, 1, 1_000)
     assert ledger.balance(wallet).current_balance == 500
 
 
 def test_the_ledger_refuses_a_stale_authorization_version(ledger, wallet):
     first = decide(note(authorization(wallet, "a-1", 900)))
     stale = decide(note(reversal(wallet, "a-1")))  # decided from the same (empty) read
-    assert ledger.commit(first)
+    assert ledger.commit(first, ledger.read(wallet, "a-1"), applied_at=1).applied
     with pytest.raises(ConcurrentUpdate):
-        ledger.commit(stale)
+        ledger.commit(stale, ledger.read(wallet, None), applied_at=2)  # the wallet is current, a-1 is not
     assert ledger.balance(wallet).authorizations == 900
+
+
+def test_the_ledger_refuses_a_commit_decided_before_the_review_workflow_froze_the_wallet(
+    cloud, ledger, wallet
+):
+    service.apply(ledger, note(payin(wallet, 5_000)))
+    read = ledger.read(wallet, "a-1")
+    hold = decide(note(authorization(wallet, "a-1", 900)), read.authorization, frozen=read.frozen)
+    freeze = FREEZE_WALLET["Parameters"]  # the state machine's own UpdateItem
+    cloud.client("dynamodb").update_item(
+        TableName=cloud.outputs["LedgerTableName"],
+        Key={"pk": {"S": f"WALLET#{wallet}"}, "sk": {"S": "BALANCE"}},
+        UpdateExpression=freeze["UpdateExpression"],
+        ConditionExpression=freeze["ConditionExpression"],
+        ExpressionAttributeValues={
+            ":frozen": {"BOOL": True},
+            ":review": {"S": "rv-1"},
+            ":now": {"S": "now"},
+            ":one": {"N": "1"},
+        },
+    )
+    with pytest.raises(ConcurrentUpdate):
+        ledger.commit(hold, read, applied_at=1)
+    assert service.apply(ledger, note(authorization(wallet, "a-1", 900))) == service.Outcome.APPLIED
+    after = ledger.balance(wallet)
+    assert (after.frozen, after.authorizations) == (True, 0)  # decided again, knowing: refused
+    assert ledger.read(wallet, "a-1").authorization.refused
 
 
 def test_the_single_table_layout(cloud, ledger, wallet):

@@ -28,6 +28,19 @@ def test_apply_and_publish_publishes_again_for_a_duplicate_with_the_same_ids():
     assert store.balance("w-1").authorizations == 700
 
 
+def test_a_redelivery_publishes_the_very_events_of_the_first_delivery_even_after_other_notifications():
+    store, publisher = InMemoryLedger(), InMemoryPublisher()
+    n = note(authorization("w-1", "a-1", 700))
+    service.apply_and_publish(store, publisher, n, now=1)
+    first = [e.to_detail() for e in publisher.events]
+    service.apply_and_publish(
+        store, InMemoryPublisher(), note(payin("w-1", 50)), now=2
+    )  # the balance moves on
+    publisher.events.clear()
+    service.apply_and_publish(store, publisher, n, now=3)  # the redelivery, later
+    assert [e.to_detail() for e in publisher.events] == first  # same ids, same balance, same time
+
+
 def test_a_payin_publishes_only_the_balance():
     publisher = InMemoryPublisher()
     service.apply_and_publish(InMemoryLedger(), publisher, note(payin("w-1", 5)), now=1)

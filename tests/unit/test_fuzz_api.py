@@ -68,7 +68,9 @@ class FuzzContainer(FakeContainer):
     def __init__(self) -> None:
         super().__init__()
         self.audit = SimpleNamespace(recorded=[])
-        self.audit.record = self.audit.recorded.append
+        self.audit.batch = lambda: SimpleNamespace(
+            add=lambda record_id, event: self.audit.recorded.append(event), flush=dict
+        )
         self.counters = SimpleNamespace(added=[])
         self.counters.add = lambda name, amount=1: self.counters.added.append((name, amount))
         self.backoff = SimpleNamespace(delay=lambda record: 30)

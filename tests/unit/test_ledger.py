@@ -7,7 +7,7 @@ from envelopes import authorization, payin, refund, reversal, settlement
 
 from demo.bank import service
 from demo.bank.errors import InvalidWalletId, ReplayRefused, WalletNotFound
-from demo.bank.ledger import Authorization, Balance, decide, is_refused
+from demo.bank.ledger import Authorization, Balance, WalletState, decide, is_refused
 from demo.bank.memory import InMemoryLedger
 from demo.bank.notifications import parse, validate
 from demo.bank.ports import ConcurrentUpdate
@@ -121,11 +121,11 @@ class FlakyStore(InMemoryLedger):
         super().__init__()
         self.conflicts = conflicts
 
-    def commit(self, entry):
+    def commit(self, entry, state, applied_at):
         if self.conflicts:
             self.conflicts -= 1
             raise ConcurrentUpdate("lost the race")
-        return super().commit(entry)
+        return super().commit(entry, state, applied_at)
 
 
 def test_a_concurrent_update_is_retried_from_a_fresh_read():
@@ -142,11 +142,38 @@ def test_endless_conflicts_give_up_instead_of_looping():
 
 def test_a_stale_authorization_version_is_refused_by_the_store(store):
     n = parse(json.dumps(authorization("w-1", "a-1", 500)).encode())
-    entry = decide(n, None)
-    assert store.commit(entry)
+    assert store.commit(decide(n, None), WalletState(), applied_at=1).applied
     replay = decide(parse(json.dumps(reversal("w-1", "a-1")).encode()), None)  # read before the first commit
     with pytest.raises(ConcurrentUpdate):
-        store.commit(replay)
+        store.commit(
+            replay, WalletState(store.balance("w-1")), applied_at=2
+        )  # the wallet is current, not a-1
+
+
+def test_a_stale_wallet_version_is_refused_by_the_store(store):
+    first = parse(json.dumps(payin("w-1", 100)).encode())
+    second = parse(json.dumps(payin("w-1", 50)).encode())
+    read_before = store.read("w-1", None)
+    store.commit(decide(first), read_before, applied_at=1)
+    with pytest.raises(ConcurrentUpdate):
+        store.commit(decide(second), read_before, applied_at=2)  # the balance moved since that read
+    assert balance(store) == (100, 0, 100)
+
+
+def test_each_commit_writes_the_balance_it_read_plus_the_entry_one_version_up(store):
+    apply_all(store, payin("w-1", 100), authorization("w-1", "a-1", 30), payin("w-1", 5))
+    assert store.balance("w-1").version == 3
+    assert store.read("w-1", "a-1").authorization.version == 1
+
+
+def test_a_duplicate_gets_back_what_its_first_delivery_committed_not_the_balance_of_now(store):
+    first = parse(json.dumps(payin("w-1", 100)).encode())
+    committed = service.commit(store, first, now=1_000)
+    service.commit(store, parse(json.dumps(payin("w-1", 7)).encode()), now=2_000)
+    again = service.commit(store, first, now=3_000)
+    assert not again.applied
+    assert (again.balance, again.applied_at, again.digest) == (committed.balance, 1_000, committed.digest)
+    assert again.balance.current_balance == 100 and store.balance("w-1").current_balance == 107
 
 
 # -- frozen wallets (step 3: a rejected review freezes the wallet) ------------------------------
@@ -175,13 +202,28 @@ def test_a_frozen_wallet_still_settles_and_reverses():
     assert (settled.current_delta, settled.authorizations_delta) == (-480, -500)
 
 
-def test_apply_retries_knowing_the_wallet_froze_under_it():
-    store = InMemoryLedger()
+class FreezesAfterTheRead(InMemoryLedger):
+    """A review freezes the wallet between the worker's read and its commit, once."""
+
+    def __init__(self):
+        super().__init__()
+        self.freeze_next_read = False
+
+    def read(self, wallet_id, authorization_id):
+        state = super().read(wallet_id, authorization_id)
+        if self.freeze_next_read:
+            self.freeze_next_read = False
+            self.freeze(wallet_id)
+        return state
+
+
+def test_a_freeze_between_the_read_and_the_commit_is_seen_by_the_retry():
+    store = FreezesAfterTheRead()
     service.apply(store, validate(payin("w-1", 1_000)))
-    store.freeze("w-1")
+    store.freeze_next_read = True
     assert service.apply(store, validate(authorization("w-1", "a-1", 500))) == service.Outcome.APPLIED
-    assert store.balance("w-1") == Balance("w-1", 1_000, 0, frozen=True)
-    assert store.authorization("w-1", "a-1").refused
+    assert store.balance("w-1") == Balance("w-1", 1_000, 0, frozen=True)  # no hold on a frozen wallet
+    assert store.read("w-1", "a-1").authorization.refused
 
 
 # -- replays (step 4): a notification id seen before, with another body -------------------------

@@ -214,6 +214,8 @@ class FakeDynamoDB:
         self.items = {}
         self.calls = Counter()
         self.transaction_sizes = []
+        self.read_units = 0
+        self.written = 0
 
     @staticmethod
     def _key(item):
@@ -222,8 +224,17 @@ class FakeDynamoDB:
     def get_item(self, TableName, Key, ConsistentRead=False):
         assert ConsistentRead, "the model counts 1 RRU a read: strongly consistent, under 4 KB"
         self.calls["get_item"] += 1
+        self.read_units += 1
         item = self.items.get(self._key(Key))
         return {"Item": item} if item else {}
+
+    def batch_get_item(self, RequestItems):
+        [(table, request)] = RequestItems.items()
+        assert request["ConsistentRead"], "the model counts 1 RRU an item: strongly consistent, under 4 KB"
+        self.calls["batch_get_item"] += 1
+        self.read_units += len(request["Keys"])
+        found = [self.items[self._key(k)] for k in request["Keys"] if self._key(k) in self.items]
+        return {"Responses": {table: found}, "UnprocessedKeys": {}}
 
     def put_item(self, TableName, Item, **_):
         self.calls["put_item"] += 1
@@ -232,27 +243,18 @@ class FakeDynamoDB:
     def update_item(self, **_):
         self.calls["update_item"] += 1
 
+    def batch_write_item(self, RequestItems):
+        [(_table, requests)] = RequestItems.items()
+        self.calls["batch_write_item"] += 1
+        for request in requests:
+            self.items[self._key(request["PutRequest"]["Item"])] = request["PutRequest"]["Item"]
+            self.written += 1
+        return {"UnprocessedItems": {}}
+
     def transact_write_items(self, TransactItems):
         self.transaction_sizes.append(len(TransactItems))
         for op in TransactItems:
-            if "Put" in op:
-                self.items[self._key(op["Put"]["Item"])] = op["Put"]["Item"]
-            else:
-                update = op["Update"]
-                values = update["ExpressionAttributeValues"]
-                old = self.items.get(self._key(update["Key"]), {})
-                self.items[self._key(update["Key"])] = {
-                    **update["Key"],
-                    "currency": {"S": "EUR"},
-                    "current_balance": {
-                        "N": str(
-                            int(old.get("current_balance", {"N": "0"})["N"]) + int(values[":current"]["N"])
-                        )
-                    },
-                    "authorizations": {
-                        "N": str(int(old.get("authorizations", {"N": "0"})["N"]) + int(values[":holds"]["N"]))
-                    },
-                }
+            self.items[self._key(op["Put"]["Item"])] = op["Put"]["Item"]
 
 
 class FakeEvents:
@@ -285,11 +287,25 @@ def test_the_worker_does_what_the_counts_say(webhook):
 
     counts = costs.PER_NOTIFICATION[webhook]
     assert dynamodb.transaction_sizes == [counts["transaction_items"]]
-    reads = costs.EVERY_NOTIFICATION["balance_reads"] + counts["authorization_reads"]
-    assert dynamodb.calls["get_item"] == reads
+    assert (
+        dynamodb.calls["get_item"] + dynamodb.calls["batch_get_item"]
+        == costs.EVERY_NOTIFICATION["read_requests"]
+    )
+    assert dynamodb.read_units == counts["read_units"]
     assert kms.calls == dynamodb.calls["put_item"] == counts["cards_kept"]
     assert events.calls == [counts["events"]]  # one PutEvents call
-    assert len(events.calls) == costs.EVERY_NOTIFICATION["put_events_calls"]
+
+
+def test_a_worker_batch_publishes_its_events_together_ten_a_call():
+    dynamodb, events = FakeDynamoDB(), FakeEvents()
+    ledger = chalicelib_module("ledger_table").DynamoDBLedger(dynamodb, "ledger")
+    batch = chalicelib_module("events").EventBridgePublisher(events, "bank").batch()
+    for i in range(7):  # 7 refunds, 2 events each
+        notification = parse(json.dumps(refund("w-1", 100 + i)).encode())
+        service.apply_and_publish(ledger, batch.of(f"m-{i}"), notification, now=1)
+    assert events.calls == []  # nothing published before the batch is applied
+    assert batch.flush() == {}
+    assert events.calls == [10, 4]  # PutEvents takes 10 entries at most
 
 
 @pytest.mark.parametrize("webhook", list(costs.PER_NOTIFICATION))
@@ -304,11 +320,15 @@ def test_each_event_is_audited_once_and_counted_once():
     dynamodb = FakeDynamoDB()
     audit = chalicelib_module("audit")
     notification = parse(json.dumps(ENVELOPES[costs.CARD_AUTHORIZATION]).encode())
-    for event in events_for(notification, Balance("w-1", 0, 0), occurred_at=1):
-        audit.AuditTrail(dynamodb, "audit").record(event)
-        audit.Counters(dynamodb, "ledger").add("webhooks_delivered")
-    assert dynamodb.calls["put_item"] == 2 * costs.PER_EVENT["audit_puts"]
-    assert dynamodb.calls["update_item"] == 2 * costs.PER_EVENT["counter_updates"]
+    published = events_for(notification, Balance("w-1", 0, 0), occurred_at=1)
+    trail = audit.AuditTrail(dynamodb, "audit").batch()
+    for i, event in enumerate(published):
+        trail.add(f"m-{i}", event)
+    assert trail.flush() == {}
+    audit.Counters(dynamodb, "ledger").add("webhooks_delivered", len(published))  # the dispatcher's batch
+    assert dynamodb.written == 2 * costs.PER_EVENT["audit_puts"]  # one write unit an entry
+    assert dynamodb.calls["batch_write_item"] == 1  # the batch's entries in one request
+    assert dynamodb.calls["update_item"] == costs.PER_BATCH["counter_updates"]
 
 
 def test_the_routing_and_the_resources_match_the_model():

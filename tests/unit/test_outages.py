@@ -108,11 +108,11 @@ class OutageAt:
     def __getattr__(self, name):
         return getattr(self._ledger, name)
 
-    def commit(self, entry):
+    def commit(self, entry, state, applied_at):
         self.commits += 1
         if self.commits >= self._n:
             raise self._error
-        return self._ledger.commit(entry)
+        return self._ledger.commit(entry, state, applied_at)
 
 
 @pytest.fixture
@@ -183,7 +183,8 @@ def test_every_consumer_requeues_on_an_outage(worker):
 
     request = ReviewRequest("rv-" + "b" * 32, "n-2", "w-1", "payin.received", 2_000_000, "EUR")
     flagged = bus_event("LargePaymentFlagged", {"payload": request.to_dict()})
-    fake.audit = fake.reviews = fake.review_workflow = Down()
+    fake.reviews = fake.review_workflow = Down()
+    fake.audit = chalicelib_module("audit").AuditTrail(Down(), "bank-audit")  # DynamoDB down
     for handler, message in ((module.write_audit, body), (module.review_desk, flagged)):
         fake.requeue._client.sent.clear()
         assert handler(sqs_event(message), None) == {"batchItemFailures": []}

@@ -1,18 +1,23 @@
-"""The DynamoDB adapter of the ledger: one TransactWriteItems per notification.
+"""The DynamoDB adapter of the ledger: one read and one TransactWriteItems per notification.
 
 Single-table layout (partition key ``pk``, sort key ``sk``):
 
-| item            | pk                     | sk              | attributes                              |
-|-----------------|------------------------|-----------------|-----------------------------------------|
-| wallet balance  | ``WALLET#<wallet_id>`` | ``BALANCE``     | current_balance, authorizations, frozen |
-| authorization   | ``WALLET#<wallet_id>`` | ``AUTH#<id>``   | authorized_amount, closed, refused, ... |
-| seen marker     | ``NOTIFICATION#<id>``  | ``SEEN``        | wallet_id, applied_at                   |
-| review (step 3) | ``REVIEW``             | ``<review_id>`` | status, task_token, ... (chalicelib.reviews) |
+| item            | pk                     | sk              | attributes                                       |
+|-----------------|------------------------|-----------------|--------------------------------------------------|
+| wallet balance  | ``WALLET#<wallet_id>`` | ``BALANCE``     | current_balance, authorizations, version, frozen |
+| authorization   | ``WALLET#<wallet_id>`` | ``AUTH#<id>``   | authorized_amount, closed, refused, version      |
+| seen marker     | ``NOTIFICATION#<id>``  | ``SEEN``        | wallet_id, applied_at, digest, the balance after |
+| review (step 3) | ``REVIEW``             | ``<review_id>`` | status, task_token, ... (chalicelib.reviews)     |
 
-The seen marker and the balance change commit in one transaction, so a redelivered notification
-either finds its marker (and changes nothing) or was never applied: idempotent by construction.
-A new hold on a wallet is conditional on the wallet not being frozen (the review workflow
-freezes it with one UpdateItem), so a freeze is never overtaken by an authorization in flight.
+The worker reads the balance (and the authorization) in one request, decides, then writes the
+seen marker, the new balance and the authorization in one transaction, each conditional: the
+marker must not exist (else the notification was applied before), the balance and the
+authorization must still be at the version read (else someone wrote in between: read again).
+So a redelivered notification either finds its marker (and changes nothing) or was never
+applied: idempotent by construction. The marker keeps the balance right after the notification,
+and a redelivery gets it back from the failed condition (``ReturnValuesOnConditionCheckFailure``)
+without another read. The review workflow's freeze bumps the balance's version, so a freeze is
+never overtaken by an authorization in flight.
 """
 
 from __future__ import annotations
@@ -20,14 +25,43 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from demo.bank.ledger import Authorization, Balance, LedgerEntry
-from demo.bank.ports import ConcurrentUpdate, WalletFrozen
+from demo.bank.ledger import Authorization, Balance, Committed, LedgerEntry, WalletState
+from demo.bank.ports import ConcurrentUpdate
 
 BALANCE = "BALANCE"
+# Attributes of the balance item this adapter writes; any other (the workflow's frozen_by, ...) is kept
+_BALANCE_FIELDS = ("current_balance", "authorizations", "currency", "version", "updated_at")
 
 
 def wallet_key(wallet_id: str) -> str:
     return f"WALLET#{wallet_id}"
+
+
+def _key(pk: str, sk: str) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def _balance(wallet_id: str, item: dict[str, Any]) -> Balance:
+    return Balance(
+        wallet_id=wallet_id,
+        current_balance=int(item.get("current_balance", {}).get("N", "0")),
+        authorizations=int(item.get("authorizations", {}).get("N", "0")),
+        currency=item.get("currency", {}).get("S", "EUR"),
+        frozen=item.get("frozen", {}).get("BOOL", False),
+        version=int(item.get("version", {}).get("N", "0")),
+    )
+
+
+def _authorization(wallet_id: str, authorization_id: str, item: dict[str, Any]) -> Authorization:
+    amount = item.get("authorized_amount")
+    return Authorization(
+        wallet_id=wallet_id,
+        authorization_id=authorization_id,
+        authorized_amount=int(amount["N"]) if amount else None,
+        closed=item["closed"]["BOOL"],
+        version=int(item["version"]["N"]),
+        refused=item.get("refused", {}).get("BOOL", False),
+    )
 
 
 class DynamoDBLedger:
@@ -37,79 +71,113 @@ class DynamoDBLedger:
         self._client = client
         self._table = table
 
-    def authorization(self, wallet_id: str, authorization_id: str) -> Authorization | None:
-        item = self._client.get_item(
-            TableName=self._table,
-            Key={"pk": {"S": wallet_key(wallet_id)}, "sk": {"S": f"AUTH#{authorization_id}"}},
-            ConsistentRead=True,
-        ).get("Item")
-        if item is None:
-            return None
-        amount = item.get("authorized_amount")
-        return Authorization(
-            wallet_id=wallet_id,
-            authorization_id=authorization_id,
-            authorized_amount=int(amount["N"]) if amount else None,
-            closed=item["closed"]["BOOL"],
-            version=int(item["version"]["N"]),
-            refused=item.get("refused", {}).get("BOOL", False),
+    def read(self, wallet_id: str, authorization_id: str | None) -> WalletState:
+        """The balance and the authorization, strongly consistent, in one request."""
+        keys = [_key(wallet_key(wallet_id), BALANCE)]
+        if authorization_id is not None:
+            keys.append(_key(wallet_key(wallet_id), f"AUTH#{authorization_id}"))
+        items = self._get_all(keys)
+        balance = items.get(BALANCE)
+        auth = items.get(f"AUTH#{authorization_id}")
+        return WalletState(
+            balance=None if balance is None else _balance(wallet_id, balance),
+            authorization=None if auth is None else _authorization(wallet_id, str(authorization_id), auth),
+            token=balance,  # the item as read: written back with its other attributes
         )
 
+    def _get_all(self, keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """The items of ``keys`` by sort key (one GetItem, or one BatchGetItem and its unprocessed keys)."""
+        if len(keys) == 1:
+            item = self._client.get_item(TableName=self._table, Key=keys[0], ConsistentRead=True).get("Item")
+            return {} if item is None else {item["sk"]["S"]: item}
+        found: dict[str, dict[str, Any]] = {}
+        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        for attempt in range(8):
+            response = self._client.batch_get_item(RequestItems=request)
+            found.update(
+                {item["sk"]["S"]: item for item in response.get("Responses", {}).get(self._table, [])}
+            )
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+            time.sleep(0.05 * 2**attempt)  # throttled: DynamoDB asks to back off before asking again
+        raise RuntimeError("DynamoDB left keys unprocessed eight times in a row (throttled): retry later")
+
     # --8<-- [start:commit]
-    def commit(self, entry: LedgerEntry) -> bool:
-        now = str(int(time.time()))
+    def commit(self, entry: LedgerEntry, state: WalletState, applied_at: int) -> Committed:
+        after = entry.balance_after(state.balance)
         items: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self._table,
                     "Item": {
-                        "pk": {"S": f"NOTIFICATION#{entry.notification_id}"},
-                        "sk": {"S": "SEEN"},
+                        **_key(f"NOTIFICATION#{entry.notification_id}", "SEEN"),
                         "wallet_id": {"S": entry.wallet_id},
-                        "applied_at": {"N": now},
+                        "applied_at": {"N": str(applied_at)},
                         "digest": {"S": entry.digest},
+                        **self._balance_attributes(after),
                     },
                     "ConditionExpression": "attribute_not_exists(pk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",  # a redelivery: what was kept
                 }
             },
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": {"pk": {"S": wallet_key(entry.wallet_id)}, "sk": {"S": BALANCE}},
-                    "UpdateExpression": "SET currency = :eur, updated_at = :now "
-                    "ADD current_balance :current, authorizations :holds",
-                    "ExpressionAttributeValues": {
-                        ":eur": {"S": "EUR"},
-                        ":now": {"N": now},
-                        ":current": {"N": str(entry.current_delta)},
-                        ":holds": {"N": str(entry.authorizations_delta)},
-                    },
-                }
-            },
+            {"Put": self._balance_put(after, state, applied_at)},
         ]
-        if entry.authorizations_delta > 0:  # a new hold: not on a frozen wallet
-            items[1]["Update"]["ConditionExpression"] = "attribute_not_exists(frozen) OR frozen = :no"
-            items[1]["Update"]["ExpressionAttributeValues"][":no"] = {"BOOL": False}
         if entry.authorization is not None:
             items.append({"Put": self._authorization_put(entry.authorization)})
         try:
             self._client.transact_write_items(TransactItems=items)
         except self._client.exceptions.TransactionCanceledException as error:
-            codes = [reason.get("Code") for reason in error.response.get("CancellationReasons", [])]
-            if codes and codes[0] == "ConditionalCheckFailed":
-                return False  # the marker exists: this notification was applied before
-            if len(codes) > 1 and codes[1] == "ConditionalCheckFailed":
-                raise WalletFrozen(entry.wallet_id) from None
-            if len(codes) > 2 and codes[2] == "ConditionalCheckFailed":
-                raise ConcurrentUpdate(f"authorization changed under {entry.notification_id}") from None
+            reasons = error.response.get("CancellationReasons", [])
+            codes = [reason.get("Code") for reason in reasons]
+            if codes and codes[0] == "ConditionalCheckFailed":  # applied before
+                return self._committed_before(entry.wallet_id, reasons[0].get("Item"))
+            if "ConditionalCheckFailed" in codes[1:]:  # the wallet or the authorization changed
+                raise ConcurrentUpdate(f"the wallet changed under {entry.notification_id}") from None
             raise
-        return True
+        return Committed(True, after, applied_at, entry.digest)
         # --8<-- [end:commit]
+
+    @staticmethod
+    def _balance_attributes(balance: Balance) -> dict[str, dict[str, str]]:
+        return {
+            "current_balance": {"N": str(balance.current_balance)},
+            "authorizations": {"N": str(balance.authorizations)},
+            "currency": {"S": balance.currency},
+            "version": {"N": str(balance.version)},
+        }
+
+    def _balance_put(self, after: Balance, state: WalletState, applied_at: int) -> dict[str, Any]:
+        read: dict[str, Any] = state.token if isinstance(state.token, dict) else {}
+        kept = {name: value for name, value in read.items() if name not in _BALANCE_FIELDS}
+        item = {
+            **kept,
+            **_key(wallet_key(after.wallet_id), BALANCE),
+            **self._balance_attributes(after),
+            "updated_at": {"N": str(applied_at)},
+        }
+        put: dict[str, Any] = {"TableName": self._table, "Item": item}
+        if state.balance is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        elif state.balance.version == 0:  # written before balances had versions
+            put["ConditionExpression"] = "attribute_exists(pk) AND attribute_not_exists(version)"
+        else:
+            put["ConditionExpression"] = "version = :read"
+            put["ExpressionAttributeValues"] = {":read": {"N": str(state.balance.version)}}
+        return put
+
+    def _committed_before(self, wallet_id: str, marker: dict[str, Any] | None) -> Committed:
+        if marker is None or "version" not in marker:  # a marker written before markers kept balances
+            marker = marker or {}
+            balance = self.balance(wallet_id) or Balance(wallet_id, 0, 0)
+        else:
+            balance = _balance(wallet_id, marker)
+        applied_at = int(marker.get("applied_at", {}).get("N", "0"))
+        return Committed(False, balance, applied_at, marker.get("digest", {}).get("S", ""))
 
     def _authorization_put(self, auth: Authorization) -> dict[str, Any]:
         item = {
-            "pk": {"S": wallet_key(auth.wallet_id)},
-            "sk": {"S": f"AUTH#{auth.authorization_id}"},
+            **_key(wallet_key(auth.wallet_id), f"AUTH#{auth.authorization_id}"),
             "closed": {"BOOL": auth.closed},
             "version": {"N": str(auth.version + 1)},
         }
@@ -135,16 +203,6 @@ class DynamoDBLedger:
 
     def balance(self, wallet_id: str) -> Balance | None:
         item = self._client.get_item(
-            TableName=self._table,
-            Key={"pk": {"S": wallet_key(wallet_id)}, "sk": {"S": BALANCE}},
-            ConsistentRead=True,
+            TableName=self._table, Key=_key(wallet_key(wallet_id), BALANCE), ConsistentRead=True
         ).get("Item")
-        if item is None:
-            return None
-        return Balance(
-            wallet_id=wallet_id,
-            current_balance=int(item["current_balance"]["N"]),
-            authorizations=int(item["authorizations"]["N"]),
-            currency=item["currency"]["S"],
-            frozen=item.get("frozen", {}).get("BOOL", False),
-        )
+        return None if item is None else _balance(wallet_id, item)
