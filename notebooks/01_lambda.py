@@ -221,25 +221,34 @@ for envelope in [payin, authorization_1, settlement_2, authorization_2]:
 # %% [markdown]
 # ## Why a duplicate changes nothing
 #
-# The worker writes the seen marker and the balance change in **one** `TransactWriteItems`. The
-# marker's `Put` carries the condition `attribute_not_exists(pk)`. For a duplicate the marker
-# exists, the condition fails, and DynamoDB cancels the whole transaction, balance update
-# included. Marker and balance change commit together or not at all, so the worker can be run
-# any number of times on the same message.
+# The worker reads the wallet's balance, decides, then writes the seen marker and the new
+# balance in **one** `TransactWriteItems`. The marker's `Put` carries the condition
+# `attribute_not_exists(pk)`; the balance's `Put`, the condition that its `version` is still the
+# one read. For a duplicate the marker exists, the condition fails, and DynamoDB cancels the
+# whole transaction, balance included. Marker and balance commit together or not at all, so the
+# worker can be run any number of times on the same message. (The marker also keeps the balance
+# right after its notification: a redelivery gets it back from the failed condition, and
+# publishes the very events the first delivery published.)
 #
 # We can call the worker's own code to watch it. The local cloud wired the Chalice app's
-# adapters (`chalicelib`) to its endpoint. `decide` computes the ledger entry of the payin (plus
-# 500.00 EUR), and `commit` tries the transaction: it returns `False`, as it did for each copy.
+# adapters (`chalicelib`) to its endpoint. `read` gets the wallet as stored, `decide` computes
+# the ledger entry of the payin (plus 500.00 EUR), and `commit` tries the transaction: it says
+# `applied=False`, as it did for each copy, and gives back what the first delivery committed.
 
 # %%
+import time
+
 from chalicelib.bootstrap import container
 from demo.bank.ledger import decide
 from demo.bank.notifications import parse
 from demo.client import encode
 
+ledger = container().ledger
+state = ledger.read(WALLET, None)
 entry = decide(parse(encode(payin)))
 pprint(entry)
-print("committed:", container().ledger.commit(entry))
+committed = ledger.commit(entry, state, applied_at=int(time.time()))
+print("applied now:", committed.applied, "| kept when first applied:", committed.balance)
 api.balance(WALLET)
 
 # %% [markdown]

@@ -112,7 +112,7 @@ class LocalCloud:
         client_webhook_secret: str = settings.LOCAL_WEBHOOK_SECRET,
         stage: str = "local",
         parameters: dict[str, str] | None = None,
-        poller_concurrency: int = 2,
+        poller_concurrency: int = 1,
         signing_secret: str | None = None,
     ) -> None:
         self.host = host

@@ -25,7 +25,9 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import re
 import string
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +38,7 @@ import moto.dynamodb.comparisons as dynamodb_comparisons
 import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.models.table as dynamodb_table
 import moto.sqs.models as sqs_models
+from moto.core.base_backend import BackendDict
 from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -52,11 +55,13 @@ from moto.sqs.exceptions import InvalidAttributeName, ReceiptHandleIsInvalid
 from moto.sqs.models import Message, Queue, SQSBackend
 
 _ORIGINAL = DynamoDBBackend.transact_write_items
+_SEND_MESSAGE = SQSBackend.send_message
 _METHOD_NAMES_FROM_CLASS = moto_responses.method_names_from_class
 _CAMELCASE_TO_UNDERSCORES = moto_core_utils.camelcase_to_underscores
 _MAKE_UPDATE_EXPRESSION = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
 _GET_FILTER_EXPRESSION = dynamodb_comparisons.get_filter_expression
 _POSSIBLE_KEYS = XFormedAttributePicker.get_possible_keys
+_CREATE_ACCOUNT_SPECIFIC_BACKEND = BackendDict._create_account_specific_backend
 _PICK_ATTRIBUTE = XFormedAttributePicker.__call__
 
 
@@ -248,6 +253,50 @@ def get_queue_attributes(self: SQSBackend, queue_name: str, attribute_names: lis
     return {name: attributes[name] for name in attribute_names if attributes.get(name) is not None}
 
 
+_COUNTS = frozenset(
+    {
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesDelayed",
+        "ApproximateNumberOfMessagesNotVisible",
+    }
+)
+_sending = threading.local()
+
+
+def queue_attributes(self: Queue) -> dict[str, Any]:
+    """moto's ``Queue.attributes`` (the same code), without the three counts over every message
+    while a message is being sent: SendMessage reads only ``ContentBasedDeduplication`` of them,
+    and each count walks the whole queue (a third of each PutEvents of the bank's events)."""
+    skip = _COUNTS if getattr(_sending, "now", False) else frozenset()
+    result: dict[str, Any] = {}
+    for attribute in self.BASE_ATTRIBUTES:
+        if attribute not in skip:
+            result[attribute] = getattr(self, camelcase_to_underscores(attribute))
+    if self.fifo_queue:
+        for attribute in self.FIFO_ATTRIBUTES:
+            result[attribute] = getattr(self, camelcase_to_underscores(attribute))
+    if self.kms_master_key_id:  # type: ignore[attr-defined]
+        for attribute in self.KMS_ATTRIBUTES:
+            result[attribute] = getattr(self, camelcase_to_underscores(attribute))
+    if self.policy:
+        result["Policy"] = self.policy
+    if self.redrive_policy:
+        result["RedrivePolicy"] = json.dumps(self.redrive_policy)
+    for key in result:
+        if isinstance(result[key], bool):
+            result[key] = str(result[key]).lower()
+    return result
+
+
+def send_message(self: SQSBackend, *args: Any, **kwargs: Any) -> Message:
+    """moto's ``SendMessage``, its queue's attributes read without the counts (see above)."""
+    _sending.now = True
+    try:
+        return _SEND_MESSAGE(self, *args, **kwargs)
+    finally:
+        _sending.now = False
+
+
 # -- SQS tells who listens when a message may be receivable ----------------------------------------
 
 # (queue name, seconds from now) -> None; every moto server of the process shares the SQS classes
@@ -304,6 +353,10 @@ def parse_event_template(
     moto parses every JSONPath of the target's input paths (eight for the default input) with a
     new PLY parser for every target of every event: 29 ms of each PutEvents of the bank's events.
     """
+    if not input_template and not input_paths_map:
+        found = _default_input(event)
+        if found is not None:
+            return found
     stringify = EventTemplateParser._stringify
     template = input_template or EventTemplateParser.DEFAULT_EVENT_INPUT_TEMPLATE
     paths = input_paths_map or EventTemplateParser.DEFAULT_EVENT_INPUT_PATHS_MAP
@@ -316,6 +369,40 @@ def parse_event_template(
     for name, value in defaults.items():
         template = template.replace(f"<{name}>", stringify(value))
     return json.loads(template)  # type: ignore[no-any-return]
+
+
+def _default_input(event: dict[str, Any]) -> dict[str, Any] | None:
+    """What moto's default input template makes of ``event``, built directly; None when moto's
+    text substitution could give anything else (a field missing or empty, a string it would not
+    quote safely), and the template is worked through as moto does."""
+    text = {}
+    for name in ("id", "detail-type", "source", "region"):
+        value = event.get(name)
+        if not isinstance(value, str) or not value or not _PLAIN.fullmatch(value):
+            return None
+        text[name] = value
+    time_ = event.get("time")
+    resources = event.get("resources")
+    detail = event.get("detail")
+    if isinstance(time_, bool) or not isinstance(time_, int | float) or not isinstance(detail, dict):
+        return None
+    if not isinstance(resources, list) or not all(
+        isinstance(r, str) and _PLAIN.fullmatch(r) for r in resources
+    ):
+        return None
+    return {
+        "id": text["id"],
+        "time": time_,
+        "version": "0",
+        "detail-type": text["detail-type"],
+        "source": text["source"],
+        "region": text["region"],
+        "resources": list(resources),
+        "detail": json.loads(json.dumps(detail)),
+    }
+
+
+_PLAIN = re.compile(r"[^\x00-\x1f\"\\]*")  # a string JSON quotes as it is
 
 
 @functools.cache
@@ -425,6 +512,16 @@ def pick_attribute(self: XFormedAttributePicker, context: AttributePickerContext
     return value
 
 
+def create_account_specific_backend(self: BackendDict, account_id: str) -> None:  # type: ignore[type-arg]
+    """moto's ``BackendDict._create_account_specific_backend``, with a fast way out when there is
+    nothing to create. moto runs it on every lookup of a backend (several per request), and it
+    compares the dict with every other service's (``self not in BackendDict._instances``) to find
+    what an identity check finds."""
+    if dict.__contains__(self, account_id) and any(other is self for other in BackendDict._instances):  # type: ignore[misc]
+        return
+    _CREATE_ACCOUNT_SPECIFIC_BACKEND(self, account_id)
+
+
 def generate_receipt_handle() -> str:
     """moto's SQS receipt handle (185 lowercase letters from moto's seedable random), in one draw."""
     from moto.moto_api._internal import mock_random
@@ -440,6 +537,7 @@ def apply() -> None:
     moto_responses.camelcase_to_underscores = camelcase_to_underscores
     sqs_models.camelcase_to_underscores = camelcase_to_underscores
     sqs_models.generate_receipt_handle = generate_receipt_handle
+    BackendDict._create_account_specific_backend = create_account_specific_backend  # type: ignore[method-assign]
     XFormedAttributePicker.get_possible_keys = possible_keys  # type: ignore[method-assign,assignment]
     XFormedAttributePicker.__call__ = pick_attribute  # type: ignore[method-assign]
     UpdateExpressionParser.make = classmethod(make_update_expression)  # type: ignore[method-assign,assignment]
@@ -457,3 +555,5 @@ def apply() -> None:
     Queue.delete_message = delete_message  # type: ignore[method-assign]
     SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
     SQSBackend.get_queue_attributes = get_queue_attributes  # type: ignore[method-assign]
+    Queue.attributes = property(queue_attributes)  # type: ignore[method-assign,assignment]
+    SQSBackend.send_message = send_message  # type: ignore[method-assign]

@@ -25,10 +25,10 @@ from chalice import Chalice, IAMAuthorizer, Response
 from chalice.app import SQSEvent
 
 from chalicelib import logs
-from chalicelib.batch import RecordFailed, process_partial
+from chalicelib.batch import process_partial
 from chalicelib.bootstrap import AUDIT_QUEUE, NOTIFICATIONS_QUEUE, REVIEWS_QUEUE, WEBHOOKS_QUEUE, container
 from chalicelib.outages import is_outage
-from chalicelib.webhooks import post_webhook
+from chalicelib.webhooks import Outbox
 from demo.bank import notifications, reviews, service
 from demo.bank.errors import BankError, ReplayRefused, ServiceUnavailable
 from demo.bank.events import DomainEvent
@@ -41,10 +41,6 @@ log = logs.configure(app.log)  # JSON lines with a correlation id; no card numbe
 # take only requests signed (SigV4) by an IAM principal allowed to invoke them (`bankdemo` signs
 # with your AWS credentials). The local cloud admits every request.
 iam = IAMAuthorizer()
-
-
-class WebhookNotDelivered(RecordFailed):
-    """The client did not take the webhook: the record is retried after its backoff."""
 
 
 # --8<-- [start:json_errors]
@@ -153,28 +149,22 @@ def deliver_webhooks(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     after the queue's maxReceiveCount it moves to the dead-letter queue (``bankdemo redrive``).
     """
     deps = container()
-    delivered = []
+    outbox = Outbox(deps.backoff)  # the batch's webhooks go out together: one slow answer, not ten
 
     def deliver(record: Any) -> None:
         webhook = webhook_for(DomainEvent.from_detail(json.loads(record.body)["detail"]))
         logs.correlate(webhook["webhook_id"])
-        status = post_webhook(deps.client_webhook_url.value(), deps.client_webhook_secret.value(), webhook)
-        if status is None or not 200 <= status < 300:
-            seconds = deps.backoff.delay(record.to_dict())
-            raise WebhookNotDelivered(
-                f"{webhook['webhook_id']}: client answered {status}; next try in {seconds} s"
-            )
-        delivered.append(webhook["webhook_id"])
+        url, secret = deps.client_webhook_url.value(), deps.client_webhook_secret.value()
+        outbox.add(record.to_dict(), url, secret, webhook)
 
-    # The batch's webhooks go out at once: a slow client costs the batch one slow answer, not ten.
-    result = process_partial(event, deliver, deps.requeue, concurrency=10)
-    if delivered:  # one write for the batch
+    result = process_partial(event, deliver, deps.requeue, finish=outbox.send)
+    if outbox.delivered:  # one write for the batch
         try:
-            deps.counters.add("webhooks_delivered", len(delivered))
+            deps.counters.add("webhooks_delivered", outbox.delivered)
         except Exception as error:  # DynamoDB down: the webhooks went out, only their count is lost
             if not is_outage(error):
                 raise
-            log.warning("%d webhooks delivered but not counted: %s", len(delivered), error)
+            log.warning("%d webhooks delivered but not counted: %s", outbox.delivered, error)
     return result
     # --8<-- [end:deliver_webhooks]
 

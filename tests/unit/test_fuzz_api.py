@@ -39,6 +39,7 @@ from test_handlers import FakeContainer, sqs_event
 from demo.bank.reviews import ReviewRequest
 from demo.bank.signature import sign
 from demo.localcloud.cloud import load_chalice_app
+from demo.localcloud.session import chalicelib_module
 
 SECRET = "test-secret"  # FakeContainer's signing secret
 REVIEW = ReviewRequest("rv-" + "c" * 32, "n-1", "w-review", "payin.received", 2_000_000, "EUR")
@@ -89,13 +90,13 @@ def bank(monkeypatch):
         current[:] = [FuzzContainer()]
         return current[0]
 
-    def post_webhook(url: str, secret: str, webhook: dict[str, Any]) -> int:
-        current[0].posted.append(webhook)
-        return 200
+    def post_webhooks(url: str, secret: str, webhooks: list[dict[str, Any]]) -> list[int]:
+        current[0].posted.extend(webhooks)
+        return [200] * len(webhooks)
 
     reset()
     monkeypatch.setattr(module, "container", lambda: current[0])
-    monkeypatch.setattr(module, "post_webhook", post_webhook)
+    monkeypatch.setattr(chalicelib_module("webhooks"), "post_webhooks", post_webhooks)
     with Client(module.app) as client:
         yield SimpleNamespace(module=module, http=client.http, reset=reset, fake=lambda: current[0])
 

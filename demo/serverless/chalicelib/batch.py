@@ -26,7 +26,6 @@ def process_partial(
     requeue: OutageRequeue | None = None,
     *,
     finish: Callable[[], Unfinished] | None = None,
-    concurrency: int = 1,
 ) -> dict[str, list[dict[str, str]]]:
     """Call ``handle`` per record; return ``batchItemFailures`` naming the records that raised.
 
@@ -36,29 +35,25 @@ def process_partial(
     rest of the batch, untried: the service that is down is not called again in this batch.
 
     ``finish`` is the batch's last step, for the work done once for all its records (one
-    PutEvents for the events of ten notifications, one write for ten audit entries): it returns
-    the records it could not complete, which then fail (or go back, for an outage) as if their
-    ``handle`` had raised. ``concurrency`` > 1 handles the records at once (a slow webhook does
-    not wait for the one before it); each record meeting an outage then goes back on its own.
+    PutEvents for the events of ten notifications, one write for ten audit entries, ten webhooks
+    posted at once): it returns the records it could not complete, which then fail (or go back,
+    for an outage) as if their ``handle`` had raised.
     """
     by_id = {record.to_dict()["messageId"]: record for record in records}
     errors: dict[str, tuple[BaseException, str]] = {}  # message id -> (error, correlation id)
-    if concurrency > 1 and len(by_id) > 1:
-        errors = _handle_concurrently(by_id, handle, concurrency)
-    else:
-        outage: BaseException | None = None
-        for message_id, record in by_id.items():
-            correlate(message_id)  # the handler narrows it to its notification or event id
-            if outage is not None:
-                errors[message_id] = (outage, message_id)  # untried: the service is still down
-                continue
-            try:
-                handle(record)
-            except Exception as error:
-                errors[message_id] = (error, correlation_id.get())
-                if requeue is not None and is_outage(error):
-                    outage = error
-                    log.warning("outage: %s; the batch goes back to its queue, delayed", _describe(error))
+    outage: BaseException | None = None
+    for message_id, record in by_id.items():
+        correlate(message_id)  # the handler narrows it to its notification or event id
+        if outage is not None:
+            errors[message_id] = (outage, message_id)  # untried: the service is still down
+            continue
+        try:
+            handle(record)
+        except Exception as error:
+            errors[message_id] = (error, correlation_id.get())
+            if requeue is not None and is_outage(error):
+                outage = error
+                log.warning("outage: %s; the batch goes back to its queue, delayed", _describe(error))
     if finish is not None and len(errors) < len(by_id):
         unfinished = {m: e for m, e in finish().items() if m in by_id and m not in errors}
         for error in {id(e): e for e in unfinished.values() if is_outage(e)}.values():
@@ -71,27 +66,6 @@ def process_partial(
             failures.append({"itemIdentifier": message_id})
     return {"batchItemFailures": failures}
     # --8<-- [end:process_partial]
-
-
-def _handle_concurrently(
-    by_id: dict[str, Any], handle: Callable[[Any], None], concurrency: int
-) -> dict[str, tuple[BaseException, str]]:
-    from concurrent.futures import ThreadPoolExecutor  # only the dispatcher: not at cold start
-    from contextvars import copy_context
-
-    def one(item: tuple[str, Any]) -> tuple[BaseException, str] | None:
-        correlate(item[0])
-        try:
-            handle(item[1])
-        except Exception as error:
-            if is_outage(error):
-                log.warning("outage: %s; the record goes back to its queue, delayed", _describe(error))
-            return error, correlation_id.get()
-        return None
-
-    with ThreadPoolExecutor(max_workers=min(concurrency, len(by_id))) as pool:
-        results = list(pool.map(lambda item: copy_context().run(one, item), by_id.items()))
-    return {m: found for m, found in zip(by_id, results, strict=True) if found is not None}
 
 
 def _settled(record: Any, message_id: str, error: BaseException, requeue: OutageRequeue | None) -> bool:

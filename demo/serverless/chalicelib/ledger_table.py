@@ -22,7 +22,10 @@ never overtaken by an authorization in flight.
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
+from dataclasses import replace
 from typing import Any
 
 from demo.bank.ledger import Authorization, Balance, Committed, LedgerEntry, WalletState
@@ -64,26 +67,77 @@ def _authorization(wallet_id: str, authorization_id: str, item: dict[str, Any]) 
     )
 
 
+class _Known:
+    """The wallets and authorizations this ledger last read or wrote, as it left them (an LRU).
+
+    A warm execution environment remembers them between notifications: a commit decided from
+    them is conditional on their versions, exactly as one decided from a fresh read, so a stale
+    one costs a refused commit (then a fresh read), never a wrong balance.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._items: OrderedDict[tuple[str, str], Any] = OrderedDict()
+
+    def get(self, key: tuple[str, str]) -> Any:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, str], value: Any) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+    def forget(self, *keys: tuple[str, str]) -> None:
+        with self._lock:
+            for key in keys:
+                self._items.pop(key, None)
+
+
 class DynamoDBLedger:
     """A :class:`demo.bank.ports.LedgerStore` on one DynamoDB table (a low-level boto3 client)."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: Any, table: str, remember: int = 10_000) -> None:
         self._client = client
         self._table = table
+        self._known = _Known(remember)
 
+    # --8<-- [start:read]
     def read(self, wallet_id: str, authorization_id: str | None) -> WalletState:
-        """The balance and the authorization, strongly consistent, in one request."""
+        """The balance and the authorization: as this ledger last wrote or read them, if it
+        remembers the wallet (a new authorization is taken to be new); else strongly consistent,
+        in one request. A commit checks the versions either way."""
+        balance_key = (wallet_id, BALANCE)
+        auth_key = (wallet_id, f"AUTH#{authorization_id}")
+        known = self._known.get(balance_key)
+        if known is not None:
+            balance, item = known
+            auth = None if authorization_id is None else self._known.get(auth_key)
+            return WalletState(balance, auth, token=item)
         keys = [_key(wallet_key(wallet_id), BALANCE)]
         if authorization_id is not None:
             keys.append(_key(wallet_key(wallet_id), f"AUTH#{authorization_id}"))
         items = self._get_all(keys)
-        balance = items.get(BALANCE)
-        auth = items.get(f"AUTH#{authorization_id}")
-        return WalletState(
-            balance=None if balance is None else _balance(wallet_id, balance),
-            authorization=None if auth is None else _authorization(wallet_id, str(authorization_id), auth),
-            token=balance,  # the item as read: written back with its other attributes
+        item = items.get(BALANCE)
+        state = WalletState(
+            balance=None if item is None else _balance(wallet_id, item),
+            authorization=None
+            if f"AUTH#{authorization_id}" not in items
+            else _authorization(wallet_id, str(authorization_id), items[f"AUTH#{authorization_id}"]),
+            token=item,  # the item as read: written back with its other attributes
         )
+        if item is not None:
+            self._known.put(balance_key, (state.balance, item))
+            if state.authorization is not None:
+                self._known.put(auth_key, state.authorization)
+        return state
+        # --8<-- [end:read]
 
     def _get_all(self, keys: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """The items of ``keys`` by sort key (one GetItem, or one BatchGetItem and its unprocessed keys)."""
@@ -123,8 +177,12 @@ class DynamoDBLedger:
             },
             {"Put": self._balance_put(after, state, applied_at)},
         ]
-        if entry.authorization is not None:
-            items.append({"Put": self._authorization_put(entry.authorization)})
+        auth = entry.authorization
+        if auth is not None:
+            items.append({"Put": self._authorization_put(auth)})
+        known = [(entry.wallet_id, BALANCE)] + (
+            [] if auth is None else [(auth.wallet_id, f"AUTH#{auth.authorization_id}")]
+        )
         try:
             self._client.transact_write_items(TransactItems=items)
         except self._client.exceptions.TransactionCanceledException as error:
@@ -133,8 +191,12 @@ class DynamoDBLedger:
             if codes and codes[0] == "ConditionalCheckFailed":  # applied before
                 return self._committed_before(entry.wallet_id, reasons[0].get("Item"))
             if "ConditionalCheckFailed" in codes[1:]:  # the wallet or the authorization changed
+                self._known.forget(*known)  # read it again
                 raise ConcurrentUpdate(f"the wallet changed under {entry.notification_id}") from None
             raise
+        self._known.put(known[0], (after, items[1]["Put"]["Item"]))
+        if auth is not None:
+            self._known.put(known[1], replace(auth, version=auth.version + 1))
         return Committed(True, after, applied_at, entry.digest)
         # --8<-- [end:commit]
 
