@@ -155,12 +155,14 @@ PER_NOTIFICATION: dict[str, dict[str, int]] = {
     # events: what demo.bank.events.events_for publishes (PutEvents entries): the card transaction
     #   (card notifications only), then the balance.
     # transaction_items: items of the ledger's TransactWriteItems (chalicelib/ledger_table.py):
-    #   the seen marker, the balance, and the authorization when the notification has one.
+    #   the seen marker, the balance, the authorization when the notification has one, and the
+    #   sealed card of a card authorization (CARD#).
     # read_units: strongly consistent reads before deciding (DynamoDBLedger.read): the balance,
     #   and the authorization of a card notification (one GetItem, or one BatchGetItem of two).
-    # cards_kept: the card vault's GenerateDataKey (KMS) and PutItem CARD# (chalicelib/cards.py).
+    #   A warm worker that wrote the wallet last reads nothing: the model counts the cold case.
+    # cards_kept: the card vault's GenerateDataKey (KMS, chalicelib/cards.py).
     PAYIN: {"events": 1, "transaction_items": 2, "read_units": 1, "cards_kept": 0},
-    CARD_AUTHORIZATION: {"events": 2, "transaction_items": 3, "read_units": 2, "cards_kept": 1},
+    CARD_AUTHORIZATION: {"events": 2, "transaction_items": 4, "read_units": 2, "cards_kept": 1},
     CARD_SETTLEMENT: {"events": 2, "transaction_items": 3, "read_units": 2, "cards_kept": 0},
     CARD_REVERSAL: {"events": 2, "transaction_items": 3, "read_units": 2, "cards_kept": 0},
     CARD_REFUND: {"events": 2, "transaction_items": 2, "read_units": 1, "cards_kept": 0},
@@ -213,9 +215,7 @@ class Assumptions:
     # Durations, estimated for warm functions: no measurement on AWS exists in this repo.
     ingress_ms: float = 50.0  # verify the signature (SSM cached), validate, one SendMessage
     consumer_batch_ms: float = 20.0  # each SQS consumer invocation's own overhead
-    worker_record_ms: float = (
-        40.0  # per notification: a read and a transaction (+KMS and a PutItem for a card)
-    )
+    worker_record_ms: float = 40.0  # per notification: a read and a transaction (+KMS for a card)
     dispatcher_record_ms: float = 60.0  # per webhook: an HTTPS POST to the client
     audit_record_ms: float = 10.0  # per event: its share of the batch's BatchWriteItem
     # Batching: Chalice sets no batching window, so a poll returns what the queue holds; we take
@@ -469,7 +469,6 @@ def serverless_monthly(
     ddb = p["dynamodb"]
     writes = (
         n * c["transaction_items"] * ddb["transactional_write_units_per_item"]
-        + n * c["cards_kept"]
         + events * PER_EVENT["audit_puts"]
         + batches["dispatcher"] * PER_BATCH["counter_updates"]
     )

@@ -1,14 +1,29 @@
-"""Card data: what the bank may show of a card, and the port of the vault that keeps the rest.
+"""Card data: what the bank may show of a card, and the port of the vault that seals the rest.
 
-A card's PAN and holder name are stored only encrypted (the vault's business); in clear the bank
-keeps the masked PAN, enough to tell cards apart: ``548821******3691``.
+A card's PAN and holder name are stored only encrypted (the vault seals them); in clear the bank
+keeps the masked PAN, enough to tell cards apart: ``548821******3691``. The ledger keeps the
+sealed card with its authorization, in the same write as the notification that brought it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from demo.bank.notifications import Card
+
+
+@dataclass(frozen=True)
+class SealedCard:
+    """The card of an authorization as it is kept: the masked PAN in clear, PAN and holder encrypted
+    with a data key (``data``, ``nonce``), the data key itself encrypted by the key service (``key``)."""
+
+    wallet_id: str
+    authorization_id: str
+    masked_pan: str
+    key: bytes
+    nonce: bytes
+    data: bytes
 
 
 def mask_pan(pan: str) -> str:
@@ -19,8 +34,13 @@ def mask_pan(pan: str) -> str:
 
 
 class CardVault(Protocol):
-    def keep(self, wallet_id: str, authorization_id: str, card: Card) -> None:
-        """Store the card of an authorization: PAN and holder encrypted, bound to the wallet."""
+    def seal(self, wallet_id: str, authorization_id: str, card: Card) -> SealedCard:
+        """The card of an authorization, PAN and holder encrypted, bound to the wallet."""
+        ...
+
+    def keep(self, card: SealedCard) -> None:
+        """Store a sealed card on its own (the ledger keeps it with the commit that applies its
+        authorization; this is for a redelivery, when the card could not be sealed the first time)."""
         ...
 
     def reveal(self, wallet_id: str, authorization_id: str) -> Card | None:

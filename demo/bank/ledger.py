@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from demo.bank.cards import SealedCard
 from demo.bank.notifications import (
     CARD_AUTHORIZATION,
     CARD_REFUND,
@@ -97,6 +98,7 @@ class LedgerEntry:
     authorizations_delta: int = 0
     authorization: Authorization | None = None
     digest: str = ""  # of the notification's body, kept with its "seen" marker
+    card: SealedCard | None = None  # the authorization's card, sealed, kept in the same write
 
     def balance_after(self, before: Balance | None) -> Balance:
         """The wallet's balance once this entry is applied to ``before`` (None: a new wallet)."""

@@ -3,10 +3,12 @@ monolith's fixed signing secret (it comes from its environment, as a monolith's 
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from demo.bank.cards import SealedCard, mask_pan
 from demo.bank.errors import ReviewClosed
 from demo.bank.events import DomainEvent
 from demo.bank.ledger import Authorization, Balance, Committed, LedgerEntry, WalletState
@@ -23,6 +25,7 @@ class InMemoryLedger:
         self.seen: dict[str, Committed] = {}
         self.wallets: dict[str, Balance] = {}
         self.authorizations: dict[tuple[str, str], Authorization] = {}
+        self.cards: dict[tuple[str, str], SealedCard] = {}
 
     def freeze(self, wallet_id: str) -> None:
         """What a rejected review does to the wallet (in DynamoDB, the workflow's FreezeWallet)."""
@@ -53,6 +56,8 @@ class InMemoryLedger:
                 self.authorizations[key] = replace(auth, version=auth.version + 1)
             after = entry.balance_after(stored)
             self.wallets[entry.wallet_id] = after
+            if entry.card is not None:
+                self.cards[(entry.card.wallet_id, entry.card.authorization_id)] = entry.card
             committed = Committed(True, after, applied_at, entry.digest)
             self.seen[entry.notification_id] = committed
             return committed
@@ -68,16 +73,22 @@ class InMemoryLedger:
 
 
 class InMemoryCardVault:
-    """A :class:`~demo.bank.cards.CardVault` for tests: it keeps cards in clear, in memory only."""
+    """A :class:`~demo.bank.cards.CardVault` for tests: it "seals" cards in clear (JSON), and reads
+    them back from the in-memory ledger that keeps them."""
 
-    def __init__(self) -> None:
-        self.cards: dict[tuple[str, str], Card] = {}
+    def __init__(self, ledger: InMemoryLedger) -> None:
+        self._ledger = ledger
 
-    def keep(self, wallet_id: str, authorization_id: str, card: Card) -> None:
-        self.cards[(wallet_id, authorization_id)] = card
+    def seal(self, wallet_id: str, authorization_id: str, card: Card) -> SealedCard:
+        data = json.dumps({"pan": card.pan, "holder": card.holder}).encode()
+        return SealedCard(wallet_id, authorization_id, mask_pan(card.pan), key=b"", nonce=b"", data=data)
+
+    def keep(self, card: SealedCard) -> None:
+        self._ledger.cards[(card.wallet_id, card.authorization_id)] = card
 
     def reveal(self, wallet_id: str, authorization_id: str) -> Card | None:
-        return self.cards.get((wallet_id, authorization_id))
+        sealed = self._ledger.cards.get((wallet_id, authorization_id))
+        return None if sealed is None else Card(**json.loads(sealed.data))
 
 
 class InMemoryQueue:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from enum import StrEnum
 
 from demo.bank import notifications, signature
-from demo.bank.cards import CardVault
+from demo.bank.cards import CardVault, SealedCard
 from demo.bank.errors import InvalidWalletId, ReplayRefused, SignatureMismatch, WalletNotFound
 from demo.bank.events import events_for
 from demo.bank.ledger import Balance, Committed, decide, is_refused
@@ -62,6 +63,7 @@ def commit(
     store: LedgerStore,
     notification: Notification,
     now: int,
+    cards: CardVault | None = None,
     max_attempts: int = 10,
     pause: Callable[[float], None] = time.sleep,
 ) -> Committed:
@@ -72,17 +74,33 @@ def commit(
     after a random pause that doubles at each conflict (writers racing on one wallet spread out).
     A redelivery finds the marker and gets back what the first delivery committed, unless its
     body differs from the one applied (a replay: refused).
+
+    The card of an authorization is sealed by the vault first, and kept in the same write
+    (step 4). If it cannot be sealed (the key service is down), the ledger goes on without it,
+    then the error is raised: the record comes back, and its redelivery keeps the card.
     """
     n = notification
+    sealed: SealedCard | None = None
+    unsealed: Exception | None = None
+    if cards is not None and n.card is not None and n.authorization_id is not None:
+        try:
+            sealed = cards.seal(n.wallet_id, n.authorization_id, n.card)
+        except Exception as error:  # raised once the ledger has gone on without the card
+            unsealed = error
     for attempt in range(max_attempts):
         state = store.read(n.wallet_id, n.authorization_id)
+        entry = decide(n, state.authorization, frozen=state.frozen)
         try:
-            committed = store.commit(decide(n, state.authorization, frozen=state.frozen), state, now)
+            committed = store.commit(entry if sealed is None else replace(entry, card=sealed), state, now)
         except ConcurrentUpdate:
             pause(random.uniform(0, min(0.2, 0.002 * 2**attempt)))  # noqa: S311 - jitter, not a secret
             continue
         if not committed.applied and n.digest and committed.digest and committed.digest != n.digest:
             raise ReplayRefused(f"{n.notification_id} was applied before with another body")
+        if unsealed is not None:
+            raise unsealed
+        if sealed is not None and not committed.applied and cards is not None:
+            cards.keep(sealed)  # a redelivery: the first delivery may have gone on without its card
         return committed
     raise ConcurrentUpdate(f"gave up on {n.notification_id} after {max_attempts} attempts")
 
@@ -110,13 +128,10 @@ def apply_and_publish(
     events: their ids derive from the notification, and their balance and time are the ones the
     ledger kept with the notification's marker.
     Payments of ``review_threshold`` cents or more are flagged for a compliance review (step 3).
-    The card of an authorization goes to the vault, encrypted (step 4), once the notification is
-    known not to be a replay.
+    The card of an authorization is sealed by the vault and kept with the commit (step 4).
     """
     n = notification
-    committed = commit(store, n, now)
-    if cards is not None and n.card is not None and n.authorization_id is not None:
-        cards.keep(n.wallet_id, n.authorization_id, n.card)
+    committed = commit(store, n, now, cards)
     refused = False
     if committed.balance.frozen and n.authorization_id is not None:  # only then can it have been refused
         refused = is_refused(n, store.read(n.wallet_id, n.authorization_id).authorization, frozen=True)

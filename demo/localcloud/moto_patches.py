@@ -37,9 +37,11 @@ import moto.core.utils as moto_core_utils
 import moto.dynamodb.comparisons as dynamodb_comparisons
 import moto.dynamodb.models as dynamodb_models
 import moto.dynamodb.models.table as dynamodb_table
+import moto.dynamodb.responses as dynamodb_responses
 import moto.sqs.models as sqs_models
 from moto.core.base_backend import BackendDict
 from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
+from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
     MockValidationException,
@@ -463,6 +465,47 @@ def get_filter_expression(
     return _filter_expression(expression, *key)
 
 
+@functools.lru_cache(maxsize=1024)
+def _parsed_condition(
+    expression: str | None, names: str, values: str
+) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
+    parser = ConditionExpressionParser(expression, json.loads(names), json.loads(values))
+    op = parser.parse()
+    return op, tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found)
+
+
+class ParsedCondition:
+    """moto's ``ConditionExpressionParser``, its ``parse`` remembered per expression, names and values.
+
+    moto's responses parse each ConditionExpression to validate the request (then its backend
+    parses it again to evaluate it): in a transaction of the ledger, one parse per item. ``parse``
+    raises as moto's does, where moto's callers expect it to.
+    """
+
+    def __init__(
+        self, expression: str | None, names: dict[str, str] | None, values: dict[str, Any] | None
+    ) -> None:
+        self._args = (expression, names, values)
+        self.expr_attr_names_found: list[str] = []
+        self.expr_attr_values_found: list[str] = []
+
+    def parse(self) -> Any:
+        expression, names, values = self._args
+        try:
+            key = (json.dumps(names, sort_keys=True), json.dumps(values, sort_keys=True))
+        except (TypeError, ValueError):  # values that are not JSON: moto's parser, as moto calls it
+            parser = ConditionExpressionParser(expression, names, values)
+            op = parser.parse()
+            self.expr_attr_names_found, self.expr_attr_values_found = (
+                parser.expr_attr_names_found,
+                parser.expr_attr_values_found,
+            )
+            return op
+        op, found_names, found_values = _parsed_condition(expression, *key)
+        self.expr_attr_names_found, self.expr_attr_values_found = list(found_names), list(found_values)
+        return op
+
+
 _possible_keys: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
 
@@ -543,6 +586,7 @@ def apply() -> None:
     UpdateExpressionParser.make = classmethod(make_update_expression)  # type: ignore[method-assign,assignment]
     dynamodb_models.get_filter_expression = get_filter_expression
     dynamodb_table.get_filter_expression = get_filter_expression
+    dynamodb_responses.create_condition_expression_parser = ParsedCondition
     Queue.add_message = add_message  # type: ignore[method-assign]
     SQSBackend.change_message_visibility = change_message_visibility  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]

@@ -140,6 +140,8 @@ class SqliteLedger:
         )
 
     def commit(self, entry: LedgerEntry, state: WalletState, applied_at: int) -> Committed:
+        if entry.card is not None:
+            raise ValueError("the monolith keeps no card data: it has no vault")
         with self.db.connect() as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:

@@ -207,7 +207,7 @@ def test_step_1_page_shows_app_py_as_it_is(site: Path):
         (STEP_3, "demo/bank/reviews.py", "submit"),
         (STEP_4, "demo/serverless/chalicelib/secrets.py", "SsmSigningSecret"),
         (STEP_4, "demo/serverless/chalicelib/secrets.py", "rotate"),
-        (STEP_4, "demo/serverless/chalicelib/cards.py", "KmsCardVault.keep"),
+        (STEP_4, "demo/serverless/chalicelib/cards.py", "KmsCardVault.seal"),
         (STEP_5, "demo/serverless/chalicelib/outages.py", "is_outage"),
         (STEP_5, "demo/serverless/chalicelib/outages.py", "outage_delay"),
         (STEP_5, "demo/serverless/chalicelib/outages.py", "OutageRequeue"),

@@ -52,10 +52,10 @@ NEEDS = {
     | {
         "dynamodb:GetItem",  # DynamoDBLedger.read: the balance (a payin, a refund)
         "dynamodb:BatchGetItem",  # DynamoDBLedger.read: the balance and the authorization together
-        "dynamodb:PutItem",  # the commit's marker, balance and authorization (TransactWriteItems), the card
+        "dynamodb:PutItem",  # the commit's marker, balance, authorization, card (TransactWriteItems); a card alone
         "dynamodb:UpdateItem",  # counters: replays_refused
         "events:PutEvents",  # EventBridgePublisher.publish
-        "kms:GenerateDataKey",  # KmsCardVault.keep: a data key per card, bound to its wallet
+        "kms:GenerateDataKey",  # KmsCardVault.seal: a data key per card, bound to its wallet
     },
     "deliver_webhooks": LOGS
     | POLL
@@ -96,6 +96,7 @@ CALLS = {
         "DynamoDBLedger.balance",
         "EventBridgePublisher._put",
         "Counters.add",
+        "KmsCardVault.seal",
         "KmsCardVault.keep",
         *REQUEUES,
     },

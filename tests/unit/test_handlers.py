@@ -28,7 +28,7 @@ class FakeContainer:
         self.events = InMemoryPublisher()
         self.secrets = StaticSecrets("test-secret")
         self.reviews = self.review_workflow = InMemoryReviews(self.ledger)
-        self.cards = InMemoryCardVault()
+        self.cards = InMemoryCardVault(self.ledger)
         self.requeue = None  # no outage in these tests (tests/unit/test_outages.py has them)
         self.settings = chalicelib_module("bootstrap").Settings(
             stage="unit", ledger_table="t", signing_secret_parameter="p", review_threshold_cents=10_000

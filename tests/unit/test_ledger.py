@@ -8,7 +8,7 @@ from envelopes import authorization, payin, refund, reversal, settlement
 from demo.bank import service
 from demo.bank.errors import InvalidWalletId, ReplayRefused, WalletNotFound
 from demo.bank.ledger import Authorization, Balance, WalletState, decide, is_refused
-from demo.bank.memory import InMemoryLedger
+from demo.bank.memory import InMemoryCardVault, InMemoryLedger
 from demo.bank.notifications import parse, validate
 from demo.bank.ports import ConcurrentUpdate
 
@@ -239,3 +239,39 @@ def test_a_redelivery_is_a_duplicate_but_the_same_id_with_another_body_is_a_refu
         service.apply(store, parse(json.dumps(tampered).encode()))
     assert refused.value.code == "replay_refused"
     assert store.balance("w-1").current_balance == 100
+
+
+# -- cards (step 4): sealed by the vault, kept with the commit that applies their authorization ---
+
+
+class KeyServiceDownOnce(InMemoryCardVault):
+    def __init__(self, ledger):
+        super().__init__(ledger)
+        self.down = True
+
+    def seal(self, wallet_id, authorization_id, card):
+        if self.down:
+            self.down = False
+            raise ConnectionError("the key service is down")
+        return super().seal(wallet_id, authorization_id, card)
+
+
+def test_the_card_is_kept_in_the_commit_that_applies_its_authorization():
+    store = InMemoryLedger()
+    vault = InMemoryCardVault(store)
+    service.commit(store, validate(authorization("w-1", "a-1", 500)), now=1, cards=vault)
+    assert vault.reveal("w-1", "a-1").pan == "5488210000003691"
+    assert store.cards[("w-1", "a-1")].masked_pan == "548821******3691"
+
+
+def test_without_the_key_service_the_ledger_goes_on_and_the_redelivery_keeps_the_card():
+    store = InMemoryLedger()
+    vault = KeyServiceDownOnce(store)
+    n = validate(authorization("w-1", "a-1", 500))
+    with pytest.raises(ConnectionError):
+        service.commit(store, n, now=1, cards=vault)
+    assert balance(store) == (0, 500, -500)  # applied: the hold is taken
+    assert vault.reveal("w-1", "a-1") is None  # the card waits, never kept in clear meanwhile
+    again = service.commit(store, n, now=2, cards=vault)  # the redelivery
+    assert not again.applied and balance(store) == (0, 500, -500)
+    assert vault.reveal("w-1", "a-1").holder == "ALEX OAK"

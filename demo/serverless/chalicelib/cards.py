@@ -1,10 +1,11 @@
 """The card vault on AWS: KMS envelope encryption, one item per authorization in the ledger table.
 
-To keep a card, the worker asks KMS for a fresh data key (GenerateDataKey, AES-256) under the
+To seal a card, the vault asks KMS for a fresh data key (GenerateDataKey, AES-256) under the
 bank's key, with the encryption context ``{"wallet_id": ..., "purpose": "card"}``; encrypts the
 PAN and the holder name locally with AES-GCM (the wallet and authorization ids as associated
-data); and stores the ciphertext, the nonce and the *encrypted* data key. The plaintext data key
-is dropped at once. Reading the card back needs kms:Decrypt on the key with the same context: a
+data); and keeps the ciphertext, the nonce and the *encrypted* data key. The plaintext data key
+is dropped at once. The ledger writes the sealed card in the transaction that applies its
+authorization. Reading the card back needs kms:Decrypt on the key with the same context: a
 sealed card copied to another wallet's item cannot be opened, by anyone.
 
 Item: ``pk = WALLET#<wallet_id>``, ``sk = CARD#<authorization_id>``, ``masked_pan`` in clear,
@@ -17,7 +18,7 @@ import json
 import os
 from typing import Any
 
-from demo.bank.cards import mask_pan
+from demo.bank.cards import SealedCard, mask_pan
 from demo.bank.notifications import Card
 
 
@@ -29,6 +30,25 @@ def _aad(wallet_id: str, authorization_id: str) -> bytes:
     return f"{wallet_id}/{authorization_id}".encode()
 
 
+# --8<-- [start:card_item]
+def card_item(card: SealedCard) -> dict[str, Any]:
+    """The DynamoDB item of a sealed card (the ledger writes it with the authorization's commit)."""
+    return {
+        "pk": {"S": f"WALLET#{card.wallet_id}"},
+        "sk": {"S": f"CARD#{card.authorization_id}"},
+        "masked_pan": {"S": card.masked_pan},
+        "sealed": {
+            "M": {
+                "v": {"N": "1"},
+                "key": {"B": card.key},
+                "nonce": {"B": card.nonce},
+                "data": {"B": card.data},
+            }
+        },
+    }
+    # --8<-- [end:card_item]
+
+
 class KmsCardVault:
     """A :class:`demo.bank.cards.CardVault` (low-level boto3 KMS and DynamoDB clients)."""
 
@@ -38,8 +58,8 @@ class KmsCardVault:
         self._table = table
         self._key_id = key_id
 
-    # --8<-- [start:keep]
-    def keep(self, wallet_id: str, authorization_id: str, card: Card) -> None:
+    # --8<-- [start:seal]
+    def seal(self, wallet_id: str, authorization_id: str, card: Card) -> SealedCard:
         # cryptography (a native wheel, vendored into the package) only when a card comes in:
         # importing it costs every cold start nothing
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -50,23 +70,13 @@ class KmsCardVault:
         nonce = os.urandom(12)
         plaintext = json.dumps({"pan": card.pan, "holder": card.holder}).encode()
         sealed = AESGCM(data_key["Plaintext"]).encrypt(nonce, plaintext, _aad(wallet_id, authorization_id))
-        self._dynamodb.put_item(
-            TableName=self._table,
-            Item={
-                "pk": {"S": f"WALLET#{wallet_id}"},
-                "sk": {"S": f"CARD#{authorization_id}"},
-                "masked_pan": {"S": mask_pan(card.pan)},
-                "sealed": {
-                    "M": {
-                        "v": {"N": "1"},
-                        "key": {"B": data_key["CiphertextBlob"]},
-                        "nonce": {"B": nonce},
-                        "data": {"B": sealed},
-                    }
-                },
-            },
+        return SealedCard(
+            wallet_id, authorization_id, mask_pan(card.pan), data_key["CiphertextBlob"], nonce, sealed
         )
-        # --8<-- [end:keep]
+        # --8<-- [end:seal]
+
+    def keep(self, card: SealedCard) -> None:
+        self._dynamodb.put_item(TableName=self._table, Item=card_item(card))
 
     def reveal(self, wallet_id: str, authorization_id: str) -> Card | None:
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM

@@ -28,6 +28,7 @@ from collections import OrderedDict
 from dataclasses import replace
 from typing import Any
 
+from chalicelib.cards import card_item
 from demo.bank.ledger import Authorization, Balance, Committed, LedgerEntry, WalletState
 from demo.bank.ports import ConcurrentUpdate
 
@@ -180,6 +181,8 @@ class DynamoDBLedger:
         auth = entry.authorization
         if auth is not None:
             items.append({"Put": self._authorization_put(auth)})
+        if entry.card is not None:  # the authorization's card, sealed: kept exactly when it is applied
+            items.append({"Put": {"TableName": self._table, "Item": card_item(entry.card)}})
         known = [(entry.wallet_id, BALANCE)] + (
             [] if auth is None else [(auth.wallet_id, f"AUTH#{auth.authorization_id}")]
         )
