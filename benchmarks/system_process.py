@@ -27,12 +27,18 @@ import os
 import resource
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 
-def cpu_seconds() -> float:
+def cpu_seconds(*children: int) -> float:
+    """This process's CPU time, every thread, and that of its running ``children`` (their pids)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
+    total = usage.ru_utime + usage.ru_stime
+    for pid in children:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+    return total
 
 
 class Serverless:
@@ -61,6 +67,10 @@ class Serverless:
 
     def aws_calls(self) -> dict[str, int]:
         return self.cloud.aws_calls()
+
+    def processes(self) -> list[int]:
+        """The local cloud's other process: its emulator."""
+        return [self.cloud._running_emulator().pid]
 
     def stop(self) -> None:
         self.cloud.stop()
@@ -98,6 +108,9 @@ class Monolith:
     def aws_calls(self) -> dict[str, int]:
         return {}
 
+    def processes(self) -> list[int]:
+        return []
+
     def stop(self) -> None:
         self.monolith.stop()
 
@@ -134,7 +147,7 @@ def main() -> None:
                 elif name == "balances":
                     say({"balances": system.balances(command["wallets"])})
                 elif name == "stats":
-                    say({"cpu_seconds": cpu_seconds(), "aws_calls": system.aws_calls()})
+                    say({"cpu_seconds": cpu_seconds(*system.processes()), "aws_calls": system.aws_calls()})
                 else:
                     say({"error": f"unknown command {name!r}"})
             except Exception as error:  # answered, so that the benchmark can say what went wrong

@@ -1,8 +1,12 @@
-"""LocalCloud: moto in this process, the bank's stack deployed on it, the Chalice app served on top.
+"""LocalCloud: the emulated AWS (moto) in a process of its own, the bank's stack deployed on it, the
+Chalice app served on top in this process.
 
 What ``start()`` does, in order:
 
-1. start moto's server (default 127.0.0.1:4566, LocalStack's port; 0 picks a free port);
+1. start the emulator process (:mod:`demo.localcloud.emulator`): moto's services and their HTTP
+   endpoint (default 127.0.0.1:4566, LocalStack's port; 0 picks a free port), and the local wire
+   this process's boto3 calls take (:mod:`demo.localcloud.connection`): two processes, so that
+   the functions and the services they call work on two cores;
 2. deploy ``demo/serverless/resources.yaml`` through moto's CloudFormation, with the local
    stage's parameters (short visibility timeout, few receives before the DLQ) and the review
    workflow's definition inlined; moto executes the state machine for real (ASL interpreter);
@@ -18,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
-import logging
 import secrets
 import threading
 import time
@@ -28,21 +31,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Self
 
-import httpx
 from botocore.config import Config
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice
 
 from demo import settings
 from demo.cfn import inline_definitions, load_template
-from demo.localcloud import moto_patches
-from demo.localcloud.chaos import Faults
-from demo.localcloud.inprocess import InProcessQueue, InProcessTransport
-from demo.localcloud.moto_server import (
-    MotoServer,
-    hand_state_machines_to_executor,
-    messages_held,
-    preload_cloudformation,
-)
+from demo.localcloud.connection import Emulator, WireFaults, WireQueue, WireTransport
 from demo.localcloud.pollers import SqsPoller, Wakeup, Wakeups
 from demo.localcloud.session import REGION, ensure_free, local_session, on_project_path
 from demo.queues import queue_depths
@@ -100,7 +94,7 @@ def load_chalice_app() -> Any:
 
 
 class LocalCloud:
-    _running: LocalCloud | None = None  # moto's state is per process: one cloud at a time
+    _running: LocalCloud | None = None  # one cloud at a time in a process (Chalice's app is one)
 
     def __init__(
         self,
@@ -112,7 +106,7 @@ class LocalCloud:
         client_webhook_secret: str = settings.LOCAL_WEBHOOK_SECRET,
         stage: str = "local",
         parameters: dict[str, str] | None = None,
-        poller_concurrency: int = 1,
+        poller_concurrency: int = 2,
         signing_secret: str | None = None,
     ) -> None:
         self.host = host
@@ -135,8 +129,8 @@ class LocalCloud:
         self.activity = Wakeup(wake_all=True)  # a poll started or ended, a message was added
         self.outputs: dict[str, str] = {}
         self.app_module: Any = None
-        self._moto: MotoServer | None = None
-        self._transport: InProcessTransport | None = None
+        self._emulator: Emulator | None = None
+        self._transport: WireTransport | None = None
         self._api: Any = None
         self._api_thread: threading.Thread | None = None
 
@@ -150,21 +144,15 @@ class LocalCloud:
                 ensure_free(self.host, port)
             except OSError as error:
                 raise PortInUse(f"{name} port {self.host}:{port} is in use ({error.strerror})") from None
-        preload_cloudformation()
-        try:
-            self._moto = MotoServer(self.host, self.aws_port)
-        except OSError as error:
-            raise PortInUse(f"AWS port {self.host}:{self.aws_port} is in use ({error.strerror})") from None
         LocalCloud._running = self
         try:
-            self._moto.start()
-            self.aws_port = self._moto.port
-            # The local cloud's own clients (the handlers', the pollers') reach moto in-process
-            self._transport = InProcessTransport(
-                self.aws_endpoint, self._moto.lock, self._moto.faults, self._moto.calls
-            )
-            self._transport.attach(self.session)
-            httpx.post(f"{self.aws_endpoint}/moto-api/reset", timeout=10).raise_for_status()
+            try:
+                self._emulator = Emulator(self.host, self.aws_port, REGION, self._on_message)
+            except OSError as error:
+                raise PortInUse(f"AWS port {error.strerror or error}") from None
+            self.aws_port = self._emulator.port
+            self._transport = WireTransport(self.aws_endpoint, self._emulator)
+            self._transport.attach(self.session)  # the functions' calls take the local wire
             self._deploy_stack()
             self._store_signing_secret()
             self._start_app()
@@ -177,7 +165,6 @@ class LocalCloud:
         for poller in self.pollers:
             poller.stop()
         self.pollers = []
-        moto_patches.unlisten(self._on_message)
         if self._api is not None:
             self._api.server.shutdown()
             self._api.server.server_close()
@@ -185,14 +172,14 @@ class LocalCloud:
         if self._transport is not None:
             self._transport.detach(self.session)
             self._transport = None
-        if self._moto is not None:
-            self._moto.stop()
-            self._moto = None
+        if self._emulator is not None:
+            self._emulator.stop()
+            self._emulator = None
         if LocalCloud._running is self:
             LocalCloud._running = None
 
     def __enter__(self) -> Self:
-        return self if self._moto is not None else self.start()
+        return self if self._emulator is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
@@ -211,18 +198,20 @@ class LocalCloud:
     def signing_secret_parameter(self) -> str:
         return f"/bank/{self.stage}/processor-signing-secret"
 
-    @property
-    def faults(self) -> Faults:
-        """The faults injected into the emulated services (``bankdemo chaos`` sets them over HTTP)."""
-        if self._moto is None:
+    def _running_emulator(self) -> Emulator:
+        if self._emulator is None:
             raise RuntimeError("the local cloud is not running")
-        return self._moto.faults
+        return self._emulator
+
+    @property
+    def faults(self) -> WireFaults:
+        """The faults injected into the emulated services (``bankdemo chaos`` sets them over HTTP)."""
+        return WireFaults(self._running_emulator())
 
     def aws_calls(self) -> dict[str, int]:
-        """The AWS requests answered so far, by ``service.Operation`` (in-process and over HTTP)."""
-        if self._moto is None:
-            raise RuntimeError("the local cloud is not running")
-        return self._moto.calls.snapshot()
+        """The AWS requests answered so far, by ``service.Operation`` (the functions' and over HTTP)."""
+        found: dict[str, int] = self._running_emulator().call("calls")
+        return found
 
     def client(self, service: str) -> Any:
         """A boto3 client of the local cloud (bounded retries, as the app's: see ``bootstrap.sdk_config``)."""
@@ -240,15 +229,14 @@ class LocalCloud:
         redrive. Nothing sleeps here: the pollers and the queues say when something happened
         (a poll started or ended, a message was sent), and the queues are looked at then.
         """
-        if self._moto is None:
-            raise RuntimeError("the local cloud is not running")
-        polled = {p.queue_url.rsplit("/", 1)[-1] for p in self.pollers}
+        emulator = self._running_emulator()
+        polled = sorted({p.queue_url.rsplit("/", 1)[-1] for p in self.pollers})
         deadline = time.monotonic() + timeout
         while True:
             seen = self.activity.generation
             held: dict[str, int] = {}
             if not any(p.busy for p in self.pollers):
-                held = {q: n for q, n in messages_held(self._moto.lock, REGION, polled).items() if n}
+                held = {q: n for q, n in emulator.call("held", polled).items() if n}
                 # Nothing held, no poll under way, and nothing happened while we looked: drained.
                 if not held and self.activity.generation == seen:
                     return self.queue_depths()
@@ -301,10 +289,6 @@ class LocalCloud:
 
     def _deploy_stack(self) -> None:
         cfn = self.client("cloudformation")
-        # moto deploys every resource but the SQS queue policy (it enforces no policy anyway) and
-        # says so on every start: quiet that one known line.
-        logging.getLogger("moto").addFilter(lambda record: "AWS::SQS::QueuePolicy" not in record.getMessage())
-        warnings.filterwarnings("ignore", message="Tried to parse AWS::SQS::QueuePolicy")
         cfn.create_stack(
             StackName=STACK_NAME,
             TemplateBody=json.dumps(inline_definitions(load_template(TEMPLATE), PROJECT_DIR)),
@@ -314,7 +298,7 @@ class LocalCloud:
         if stack["StackStatus"] != "CREATE_COMPLETE":
             raise RuntimeError(f"stack {STACK_NAME} ended in {stack['StackStatus']}")
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
-        hand_state_machines_to_executor()
+        self._running_emulator().call("state-machines")
 
     def _store_signing_secret(self) -> None:
         secrets = {
@@ -374,7 +358,6 @@ class LocalCloud:
 
     def _start_pollers(self) -> None:
         sqs = self.client("sqs")
-        moto_patches.listen(self._on_message)
         for source in self.app_module.app.event_sources:
             if type(source).__name__ != "SQSEventConfig":
                 continue
@@ -394,9 +377,7 @@ class LocalCloud:
                 wakeup=self.wakeups.of(source.queue),
                 visibility_timeout=float(attributes["VisibilityTimeout"]),
                 activity=self.activity,
-                queue=InProcessQueue(
-                    source.queue, REGION, self._moto.lock, self._moto.faults, self._moto.calls
-                ),
+                queue=WireQueue(source.queue, self._running_emulator()),
             )
             poller.start()
             self.pollers.append(poller)
