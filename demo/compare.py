@@ -22,7 +22,17 @@ from typing import Any, Protocol
 from demo import processor
 from demo.client import BankApi
 from demo.fintech import FintechClient, Mode
-from demo.scenarios import MENDS, SCENARIOS, Run, Scenario, Step, poison_body, score
+from demo.scenarios import (
+    MENDS,
+    SCENARIOS,
+    Run,
+    Scenario,
+    Step,
+    delivered_by_all,
+    latency_ms,
+    poison_body,
+    score,
+)
 
 RETRIES = 3  # a refused delivery is tried 4 times in all...
 RETRY_PAUSE = 0.5  # ...half a second apart
@@ -438,10 +448,20 @@ def compare(
         "seed": seed,
         "count": count,
         "rate": rate,
-        "scorecard": {n: score(r, stream) for n, r in runs.items()},
+        "scorecard": _scorecards(runs, stream),
         "timeline": {n: r.timeline for n, r in runs.items()},
         "latencies": {n: _latency_points(r) for n, r in runs.items()},
     }
+
+
+def _scorecards(runs: dict[str, Run], stream: processor.Stream) -> dict[str, dict[str, Any]]:
+    """Each system's scorecard; its latencies also taken over what every system delivered, the
+    only notifications whose latencies compare (a system that lost one has no latency for it)."""
+    both = delivered_by_all(list(runs.values()))
+    cards = {name: score(run, stream) for name, run in runs.items()}
+    for name, run in runs.items():
+        cards[name]["latency_both_ms"] = latency_ms(run, only=both)
+    return cards
 
 
 def _latency_points(run: Run) -> list[tuple[float, float]]:

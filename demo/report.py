@@ -216,6 +216,13 @@ def _number(value: float | None, digits: int = 1) -> str:
     return "n/a" if value is None else f"{value:,.{digits}f}"
 
 
+def _spread(x: dict[str, float] | None, digits: int = 1) -> str:
+    """``{"min", "median", ...}`` as ``median (min)``; "n/a" when not measured."""
+    if not x:
+        return "n/a"
+    return f"{x['median']:,.{digits}f} (min {x['min']:,.{digits}f})"
+
+
 def performance_markdown(result: dict[str, Any]) -> str:
     """The performance run as Markdown: how it was measured, the cold start, the zip, both systems."""
     parts = []
@@ -246,37 +253,65 @@ def performance_markdown(result: dict[str, Any]) -> str:
             f"The deployment zip of stage `{package['stage']}`: not measured (the run found no zip)."
         )
 
-    latency, throughput = result["latency"], result["throughput"]
-    names = [s for s in SYSTEMS if s in latency or s in throughput]
+    p, s = result["parameters"], result["summary"]
     parts.append(
-        f"Latency: the `calm` stream, {latency['count']:,} deliveries at {latency['rate']:g}/s, sent to both "
-        "systems at once, from the send of each accepted notification to its balance webhook at the client. "
-        "Throughput: each system alone, sent a stream as fast as it answers, until drained."
+        f"Both systems side by side, each in a process of its own, fed by the same senders and answered "
+        f"by a fintech client of its own, over real HTTP; {p['runs']} runs, each figure the median "
+        "over the runs (its minimum in brackets), each ratio taken inside a run. Throughput: a stream "
+        f"of {p['flood']:,} deliveries (20% duplicates) from {p['senders']} senders as fast as each system "
+        "answers, distinct notifications applied per second until nothing is left to do (queues "
+        f"drained, webhooks delivered); then {p['slow_flood']:,} deliveries with a client that answers "
+        f"each webhook after {p['slow_client_seconds']:g} s. CPU: the system's processes, per distinct "
+        f"notification of the flood. Latency: {p['latency_count']:,} deliveries at {p['rate']:g}/s sent to "
+        "both systems at once, from the send of a notification to its balance webhook at the client."
     )
-    rows: list[tuple[str, list[str]]] = [
-        (f"latency {q} (ms)", [_number(latency.get(n, {}).get(q)) for n in names])
-        for q in ("p50", "p95", "p99")
-    ]
-    rows.append(
+    flood, slow, latency = s["flood"], s["slow_client"], s["latency"]
+    rows: list[tuple[str, str, str, str]] = [
         (
-            "notifications with a latency",
-            [f"{latency.get(n, {}).get('count', 0):,}" for n in names],
-        )
-    )
-    rows += [
-        ("applied per second", [_number(throughput[n]["applied_per_second"]) for n in names]),
-        ("ingress per second (202s)", [_number(throughput[n]["ingress_per_second"]) for n in names]),
-        ("seconds to drain", [_number(throughput[n]["seconds_to_drain"]) for n in names]),
+            "applied per second, flooded",
+            _spread(flood["monolith"]["applied_per_second"]),
+            _spread(flood["serverless"]["applied_per_second"]),
+            _spread(flood["serverless_over_monolith_throughput"], 2),
+        ),
         (
-            "deliveries sent, distinct applied",
-            [
-                f"{throughput[n]['deliveries']:,}, {throughput[n]['applied']:,} of {throughput[n]['distinct']:,}"
-                for n in names
-            ],
+            "CPU per notification (ms)",
+            _spread(flood["monolith"]["cpu_ms_per_notification"], 2),
+            _spread(flood["serverless"]["cpu_ms_per_notification"], 2),
+            "",
+        ),
+        (
+            "AWS requests per notification",
+            "",
+            _spread(flood["serverless"].get("aws_calls_per_notification"), 2),
+            "",
+        ),
+        (
+            f"applied per second, client answering in {p['slow_client_seconds']:g} s",
+            _spread(slow["monolith"]["applied_per_second"]),
+            _spread(slow["serverless"]["applied_per_second"]),
+            _spread(slow["serverless_over_monolith_throughput"], 2),
+        ),
+        (
+            f"latency p50 at {p['rate']:g}/s (ms)",
+            _spread(latency["monolith"]["p50"]),
+            _spread(latency["serverless"]["p50"]),
+            _spread(latency["serverless_over_monolith_p50"], 2),
+        ),
+        (
+            f"latency p99 at {p['rate']:g}/s (ms)",
+            _spread(latency["monolith"]["p99"]),
+            _spread(latency["serverless"]["p99"]),
+            _spread(latency["serverless_over_monolith_p99"], 2),
+        ),
+        (
+            "notifications lost, all runs",
+            f"{flood['lost']['monolith'] + slow['lost']['monolith'] + latency['lost']['monolith']:,}",
+            f"{flood['lost']['serverless'] + slow['lost']['serverless'] + latency['lost']['serverless']:,}",
+            "",
         ),
     ]
-    table = ["| | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-    table += [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows]
+    table = ["| | monolith | serverless | serverless / monolith |", "|---|---:|---:|---:|"]
+    table += [f"| {label} | {m} | {sv} | {ratio} |" for label, m, sv, ratio in rows]
     parts.append("\n".join(table))
     return "\n\n".join(parts)
 
@@ -288,35 +323,34 @@ def performance_figure(result: dict[str, Any], *, width: float = 8.0) -> Any:
     figure = Figure(figsize=(width, 3.8), layout="constrained")
     ecdf_axes, bar_axes = figure.subplots(1, 2, width_ratios=(3, 2))
     points = result.get("latency_points", {})
-    names = [s for s in SYSTEMS if s in points or s in result["throughput"]]
+    summary = result["summary"]
+    names = [n for n in SYSTEMS if n in summary["flood"]]
     for name in names:
-        values = sorted(max(p[1], 1.0) for p in points.get(name, []))
+        values = sorted(max(point[1], 1.0) for point in points.get(name, []))
         if not values:
             continue
         shares = [(i + 1) / len(values) for i in range(len(values))]
-        p50 = result["latency"].get(name, {}).get("p50")
-        label = f"{name} (p50 {_number(p50, 0)} ms)" if p50 is not None else name
-        ecdf_axes.step(values, shares, where="post", color=COLOURS.get(name), lw=1.8, label=label)
+        p50 = summary["latency"][name]["p50"]["median"]
+        ecdf_axes.step(
+            values, shares, where="post", color=COLOURS.get(name), lw=1.8, label=f"{name} (p50 {p50:,.0f} ms)"
+        )
     ecdf_axes.set_xscale("log")
     ecdf_axes.set_ylim(0, 1.02)
     ecdf_axes.set_xlabel("send to balance webhook (ms, log scale)")
     ecdf_axes.set_ylabel("share of notifications")
-    ecdf_axes.set_title("latency, both systems at once", fontsize=10)
+    ecdf_axes.set_title(f"latency at {result['parameters']['rate']:g}/s, both at once", fontsize=10)
     ecdf_axes.grid(alpha=0.3, which="both")
     ecdf_axes.legend(fontsize=8.5, frameon=False, loc="upper left")
 
-    measures = (("applied per second", "applied_per_second"), ("ingress per second", "ingress_per_second"))
+    slow = result["parameters"]["slow_client_seconds"]
+    measures = (("flooded", "flood"), (f"client {slow:g} s slow", "slow_client"))
     height = 0.38
     for row, name in enumerate(names):
-        for offset, (label, key) in enumerate(measures):
-            value = result["throughput"][name][key]
+        for offset, (label, section) in enumerate(measures):
+            value = summary[section][name]["applied_per_second"]["median"]
             y = row + (offset - 0.5) * height
             bar_axes.barh(
-                y,
-                value,
-                height=height * 0.92,
-                color=COLOURS.get(name),
-                alpha=1.0 if offset == 0 else 0.45,
+                y, value, height=height * 0.92, color=COLOURS.get(name), alpha=1.0 if offset == 0 else 0.45
             )
             bar_axes.annotate(
                 f"{label}: {value:,.1f}",
@@ -328,11 +362,13 @@ def performance_figure(result: dict[str, Any], *, width: float = 8.0) -> Any:
             )
     bar_axes.set_yticks(range(len(names)), names)
     bar_axes.invert_yaxis()
-    bar_axes.set_xlabel("per second (each system alone)")
-    bar_axes.set_title("throughput", fontsize=10)
+    bar_axes.set_xlabel("notifications applied per second (medians)")
+    bar_axes.set_title("throughput, each in its own process", fontsize=10)
     bar_axes.grid(alpha=0.3, axis="x")
-    right = max((result["throughput"][n][k] for n in names for _, k in measures), default=1.0)
-    bar_axes.set_xlim(0, right * 2.5 or 1.0)  # room for the labels
+    right = max(
+        (summary[sec][n]["applied_per_second"]["median"] for n in names for _, sec in measures), default=1.0
+    )
+    bar_axes.set_xlim(0, right * 2.2 or 1.0)  # room for the labels
     return figure
 
 

@@ -95,16 +95,23 @@ class Faults:
         self._failed: dict[str, int] = dict.fromkeys(TARGETS, 0)
         self._delayed: dict[str, int] = dict.fromkeys(TARGETS, 0)
         self._random = random.Random(seed)  # noqa: S311 - which calls fail, not cryptography
+        self.changed: list[Callable[[], None]] = []  # told after every change (pollers wake up)
 
     def set(self, target: str, mode: str, value: float | None = None) -> Fault:
         target, fault = parse_fault(target, mode, value)
         with self._lock:
             self._faults[target] = fault
+        self._tell()
         return fault
 
     def reset(self) -> None:
         with self._lock:
             self._faults = dict.fromkeys(TARGETS, Fault())
+        self._tell()
+
+    def _tell(self) -> None:
+        for listener in list(self.changed):
+            listener()
 
     def get(self, target: str) -> Fault:
         with self._lock:

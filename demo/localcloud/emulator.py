@@ -13,7 +13,7 @@ functions apart from the services they call. Two ways in:
 
 It writes one JSON line on stdout when it is ready (``{"port": ...}``) or cannot start
 (``{"error": ...}``), then one line per message that may be receivable (``<queue>\t<seconds>``),
-which wakes the functions' idle pollers. It stops when its stdin closes (the functions' process
+which wakes the functions' idle pollers, and ``*\t0`` when a fault changes (every poller may poll). It stops when its stdin closes (the functions' process
 stopped or died).
 
     python -m demo.localcloud.emulator --host 127.0.0.1 --port 4566 --region eu-west-1 --socket PATH
@@ -73,6 +73,7 @@ class Emulator:
         self.dispatcher = MotoDispatcher(self.moto.lock, self.moto.faults, self.moto.calls, region)
         self.events: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         moto_patches.listen(lambda name, after: self.events.put(f"{name}\t{after}"))
+        self.moto.faults.changed.append(lambda: self.events.put("*\t0"))  # a service back: poll again
         handler = type("Handler", (_Handler,), {"emulator": self})
         self.rpc = _Server(socket_path, handler)
 

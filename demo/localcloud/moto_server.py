@@ -36,7 +36,7 @@ class AwsCalls:
     """The requests the emulated services answered, by ``service.Operation`` (thread-safe).
 
     Both ways in count here: HTTP (the CLI, the AWS CLI, Step Functions' service tasks) and the
-    local cloud's own clients in this process (:mod:`demo.localcloud.inprocess`).
+    local cloud's functions over the emulator's wire (:mod:`demo.localcloud.dispatch`).
     """
 
     def __init__(self) -> None:
@@ -62,7 +62,7 @@ class _OneRequestAtATime:
     ("dictionary changed size during iteration") or interleave, where DynamoDB would serialize
     them. One lock around each request gives the local cloud DynamoDB's atomicity. Nothing
     waits inside a request for long, because the pollers short-poll (WaitTimeSeconds=0). The
-    in-process way in (:mod:`demo.localcloud.inprocess`) takes the same lock.
+    wire (:mod:`demo.localcloud.dispatch`) takes the same lock.
     """
 
     def __init__(self, app: Any, lock: threading.Lock, calls: AwsCalls) -> None:

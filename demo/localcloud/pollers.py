@@ -108,6 +108,13 @@ class Wakeups:
         with self._lock:
             return self._of.setdefault(queue_name, Wakeup())
 
+    def notify_all(self) -> None:
+        """Wake every poller of every queue (a fault was mended: a poll may succeed again)."""
+        with self._lock:
+            wakeups = list(self._of.values())
+        for wakeup in wakeups:
+            wakeup.notify_all()
+
     def notify(self, queue_name: str, after: float = 0.0) -> None:
         """Wake the pollers of ``queue_name`` (if it has any) now, or ``after`` seconds from now."""
         with self._lock:
@@ -193,6 +200,7 @@ class SqsPoller:
         # often, and not so often as to crowd the one-request-at-a-time moto.
         self.idle_wait = 0.05 if wakeup is None else 2.0
         self.max_idle_wait = 0.4 if wakeup is None else 2.0
+        self.idle_wait_after_failure = 0.1  # then doubled up to 2 s while SQS fails
         self.wakeup = wakeup or Wakeup()
         self.activity = activity or Wakeup(wake_all=True)  # told when a poll starts and ends
         self.visibility_timeout = visibility_timeout  # the queue's: when a failed record is back
@@ -226,6 +234,7 @@ class SqsPoller:
 
     def _run(self) -> None:
         idle = self.idle_wait
+        failing = self.idle_wait_after_failure
         while not self._stop.is_set():
             self._resume.wait()
             with self._lock:  # the check and the count together: after pause(), busy is exact
@@ -244,6 +253,8 @@ class SqsPoller:
                 with self._lock:
                     self._busy -= 1
                 self.activity.notify()
+            if received >= 0:
+                failing = self.idle_wait_after_failure
             if received >= self.batch_size:
                 idle = self.idle_wait  # a full batch: more may be waiting, poll again now
             elif received >= 0:
@@ -252,8 +263,9 @@ class SqsPoller:
                 # Poll again once a message may be there: at once if one came during this poll.
                 if self.wakeup.wait(seen, idle) == seen:
                     idle = min(idle * 2, self.max_idle_wait)
-            else:
-                self._stop.wait(0.5)
+            else:  # SQS failed: again when a fault is mended (the cloud wakes us), or after a backoff
+                self.wakeup.wait(seen, failing)
+                failing = min(failing * 2, 2.0)
 
     def poll_once(self) -> int:
         """Receive one batch, invoke the handler, delete the successes. Returns the batch size."""

@@ -357,7 +357,7 @@ class _FakeContainer:
         self.events = InMemoryPublisher()
         self.secrets = StaticSecrets(EXAMPLE_SECRET)
         self.reviews = self.review_workflow = InMemoryReviews(self.ledger)
-        self.cards = InMemoryCardVault()
+        self.cards = InMemoryCardVault(self.ledger)
         self.requeue = None
         self.settings = chalicelib_module("bootstrap").Settings(
             stage="docs",

@@ -400,18 +400,28 @@ def test_step_6_page_shows_the_performance_of_the_results_file(site: Path):
     html = built_path(site, STEP_6).read_text(encoding="utf-8")
     tables = Tables(html).tables
 
-    # Then both systems' latency and throughput are the file's...
-    systems = next((t for t in tables if t and t[0][1:] == ["monolith", "serverless"]), None)
+    # Then both systems' throughput, CPU and latency are the file's (medians over the runs, min in brackets)...
+    systems = next(
+        (t for t in tables if t and t[0][1:] == ["monolith", "serverless", "serverless / monolith"]), None
+    )
     assert systems is not None, "no table of both systems on the step 6 page"
     rows = {row[0]: row[1:] for row in systems[1:]}
-    for label, figures in [
-        ("latency p50 (ms)", [result["latency"][s]["p50"] for s in ("monolith", "serverless")]),
-        (
-            "applied per second",
-            [result["throughput"][s]["applied_per_second"] for s in ("monolith", "serverless")],
-        ),
-    ]:
-        assert rows[label] == [f"{f:,.1f}" if f is not None else "n/a" for f in figures], label
+    summary, rate = result["summary"], result["parameters"]["rate"]
+
+    def spread(x, digits=1):
+        return f"{x['median']:,.{digits}f} (min {x['min']:,.{digits}f})"
+
+    assert rows["applied per second, flooded"] == [
+        spread(summary["flood"]["monolith"]["applied_per_second"]),
+        spread(summary["flood"]["serverless"]["applied_per_second"]),
+        spread(summary["flood"]["serverless_over_monolith_throughput"], 2),
+    ]
+    assert rows["CPU per notification (ms)"][:2] == [
+        spread(summary["flood"][s]["cpu_ms_per_notification"], 2) for s in ("monolith", "serverless")
+    ]
+    assert rows[f"latency p50 at {rate:g}/s (ms)"][:2] == [
+        spread(summary["latency"][s]["p50"]) for s in ("monolith", "serverless")
+    ]
 
     # ...and so is the cold start, each case's median
     cold = next((t for t in tables if t and t[0][0].startswith("Cold start")), None)

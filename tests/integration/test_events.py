@@ -81,20 +81,42 @@ def test_a_failed_publish_after_the_commit_is_repaired_by_the_redelivery(cloud, 
 
     real = service.apply_and_publish
     failures = []
+    committed = []  # filled once the ledger has committed: the balance is read after that
 
     def publish_fails_once(store, publisher, notification, now, **options):
         if not failures:
             failures.append(notification.notification_id)
             service.apply(store, notification)  # the ledger commits...
+            committed.append(notification.notification_id)
             raise ConnectionError("EventBridge unreachable")  # ...then the publish fails
         return real(store, publisher, notification, now, **options)
 
     monkeypatch.setattr(service, "apply_and_publish", publish_fails_once)
     stream = generate(1, seed=13, duplicates=0, wallet_prefix=prefix())
     api.send(stream.deliveries[0])
-    poll_until(lambda: failures, timeout=30)
+    poll_until(lambda: committed, timeout=30)
     wallet = next(iter(stream.expected))
     assert api.balance(wallet)["current_balance"] == stream.expected[wallet].current_balance  # committed
     cloud.wait_until_drained(timeout=60)  # the redelivery (after the visibility timeout) publishes
     assert received_ids(fintech, stream.expected) == expected_event_ids(stream)
     assert api.balance(wallet)["current_balance"] == stream.expected[wallet].current_balance  # once
+
+
+def test_a_notification_costs_the_aws_requests_of_its_budget(cloud, api, fintech):
+    """Every AWS request of the whole flow (API, worker, bus, dispatcher, audit), per notification.
+
+    What each one costs on AWS is in the step 6 cost model; on the local cloud each one is a round
+    trip to the emulator. The budget is 10: the flow took 5.8 when this test was written
+    (benchmarks/performance.py prints it under "AWS requests per notification")."""
+    stream = generate(100, seed=14, wallets=10, duplicates=0, wallet_prefix=prefix())
+    cloud.wait_until_drained(timeout=120)
+    before = cloud.aws_calls()
+    for envelope in stream.deliveries:
+        assert api.send(envelope).status_code == 202
+    cloud.wait_until_drained(timeout=120)
+    poll_until(lambda: received_ids(fintech, stream.expected) == expected_event_ids(stream), timeout=30)
+    used = {k: n - before.get(k, 0) for k, n in cloud.aws_calls().items() if n > before.get(k, 0)}
+    assert used["sqs.SendMessage"] >= len(stream.deliveries)  # counted: the API's, one per notification
+    assert used["dynamodb.TransactWriteItems"] >= len(stream.deliveries)  # the ledger's, one per notification
+    per_notification = sum(used.values()) / len(stream.deliveries)
+    assert per_notification <= 10, sorted(used.items(), key=lambda kv: -kv[1])

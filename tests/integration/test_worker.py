@@ -66,7 +66,7 @@ def test_one_poison_message_goes_to_the_dlq_and_its_batch_mates_are_applied(
         )
     # the good ones are applied on the first receive, the poison one is retried...
     poll_until(lambda: (api.balance(wallet) or {}).get("current_balance") == 300)
-    # ...and lands in the DLQ after maxReceiveCount receives (visibility timeout 5 s locally)
+    # ...and lands in the DLQ after maxReceiveCount receives (visibility timeout 2 s locally)
     max_receives = int(LOCAL_PARAMETERS["NotificationsMaxReceiveCount"])
     moved = poll_until(lambda: received_from_dlq(sqs, dlq_url, poison), timeout=60)
     sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=moved[0]["ReceiptHandle"])

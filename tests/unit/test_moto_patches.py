@@ -1,12 +1,17 @@
 """The local cloud's fixes to moto: a transaction backs up its items, not whole tables, and still
 rolls back all of them when one fails (DynamoDB's all-or-nothing); a queue reads the clock once
 per pass and still counts, hides, delays, deletes and dead-letters its messages as SQS does.
+And every other fix answers every request as moto does: the same requests, in two interpreters
+(tests/moto_equivalence.py), get the same answers with and without them.
 (How much faster they are is measured by benchmarks/moto_fixes.py, not here.)"""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import boto3
 import pytest
@@ -207,3 +212,23 @@ def test_a_second_server_hands_step_functions_back_when_it_stops(server):
     assert os.environ["MOTO_PORT"] == str(second.port)
     second.stop()
     assert os.environ["MOTO_PORT"] == before
+
+
+def test_the_fixes_answer_every_request_as_moto_does():
+    script = Path(__file__).resolve().parents[1] / "moto_equivalence.py"
+    runs = [
+        subprocess.Popen([sys.executable, str(script), fixed], stdout=subprocess.PIPE, text=True)
+        for fixed in ("0", "1")
+    ]
+    released, fixed = (json.loads(run.communicate(timeout=120)[0]) for run in runs)
+    assert all(run.returncode == 0 for run in runs)
+    assert len(released) > 40  # DynamoDB, SQS and EventBridge requests, with their errors
+    assert {answer[0] for answer in released if answer[1] == "error"} >= {
+        "put_item",
+        "update_item",
+        "transact_write_items",
+        "delete_message",
+        "get_queue_attributes",
+    }
+    for one, other in zip(released, fixed, strict=True):
+        assert one == other
