@@ -221,6 +221,23 @@ def answers() -> list[Any]:
                 {"Put": {"TableName": "no-such-table", "Item": {"pk": {"S": "x"}, "sk": {"S": "y"}}}},
             ],
         )
+        ok = {"pk": {"S": "W#4"}, "sk": {"S": "A"}}
+        refused = {"Put": {"TableName": table, "Item": item, "ConditionExpression": new}}
+        for puts in (  # transactions of Puts and checks only, each refused in its own way
+            [{"Put": {"TableName": table, "Item": ok}}, {"Put": {"TableName": "no-such-table", "Item": ok}}],
+            [{"Put": {"TableName": table, "Item": ok}}, {"Put": {"TableName": table, "Item": ok}}],
+            [refused, {"Put": {"TableName": table, "Item": {"pk": {"N": "1"}, "sk": {"S": "A"}}}}],
+            [{"Put": {"TableName": table, "Item": {"pk": {"S": "W#5"}}}}, refused],
+            [refused, {"Put": {"TableName": table, "Item": {**ok, "z": {"NULL": False}}}}],
+            [refused, {"Put": {"TableName": table, "Item": {"pk": {"S": "W#6"}, "sk": {"S": "x" * 2000}}}}],
+            [
+                {"Put": {"TableName": table, "Item": ok}},
+                {"ConditionCheck": {"TableName": table, "Key": ok, "ConditionExpression": new}},
+            ],
+            [{"Put": {"TableName": table, "Item": ok, "ConditionExpression": new}}, refused],
+        ):
+            call(dynamodb, "transact_write_items", TransactItems=puts)
+        call(dynamodb, "get_item", TableName=table, Key=ok)  # written by none of them
         call(
             dynamodb,
             "batch_write_item",

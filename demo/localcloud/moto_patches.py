@@ -52,6 +52,7 @@ from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
 from moto.dynamodb.comparisons import ConditionExpressionParser
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
+    InvalidAttributeTypeError,
     MockValidationException,
     MultipleTransactionsException,
     TooManyTransactionsException,
@@ -59,6 +60,7 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType
 from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 from moto.events.utils import EventTemplateParser
 from moto.sqs.exceptions import InvalidAttributeName, ReceiptHandleIsInvalid
@@ -115,6 +117,9 @@ def _restore(backend: DynamoDBBackend, saved: list[tuple[str, Any, Any]]) -> Non
 def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
     if len(transact_items) > 100:
         raise TooManyTransactionsException()
+    if all(len(item) == 1 and next(iter(item)) in ("Put", "ConditionCheck") for item in transact_items):
+        _transact_puts(self, transact_items)
+        return
     saved = _backup(self, transact_items)  # moto: a deep copy of each whole table
     target_items: set[tuple[str, str]] = set()
 
@@ -189,6 +194,84 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
     if any(code is not None for code, _, _ in errors):
         _restore(self, saved)
         raise TransactionCanceledException(errors)
+
+
+_CONDITION_FAILED = "The conditional request failed"  # ConditionalCheckFailed's message
+
+
+def _check_put(table: Any, attrs: dict[str, Any]) -> None:
+    """What moto's ``Table.put_item`` checks before it writes, and raises as it does."""
+    if table.hash_key_attr not in attrs:
+        raise MockValidationException(
+            f"One or more parameter values were invalid: Missing the key {table.hash_key_attr} in the item"
+        )
+    hash_value = DynamoType(attrs[table.hash_key_attr])
+    range_value = None
+    if table.range_key_attr is not None:
+        if table.range_key_attr not in attrs:
+            raise MockValidationException(
+                f"One or more parameter values were invalid: Missing the key {table.range_key_attr} in the item"
+            )
+        range_value = DynamoType(attrs[table.range_key_attr])
+    if hash_value.type != table.hash_key_type:
+        raise InvalidAttributeTypeError(
+            table.hash_key_attr, expected_type=table.hash_key_type, actual_type=hash_value.type
+        )
+    if range_value and range_value.type != table.range_key_type:
+        raise InvalidAttributeTypeError(
+            table.range_key_attr, expected_type=table.range_key_type, actual_type=range_value.type
+        )
+    table._validate_item_types(attrs)
+    table._validate_key_sizes(attrs)
+
+
+def _transact_puts(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """A transaction of Puts and ConditionChecks (the ledger's): every condition and check first,
+    against the items as they are, then the writes, only if all passed; so a refused
+    transaction writes nothing and has nothing to roll back. moto writes each item as it goes and
+    puts them back when one fails. Same answers: the same checks in the same order per item, the
+    same cancellation reasons, the same errors raised."""
+    seen: set[tuple[str, str]] = set()
+    errors: list[tuple[str, str, dict[str, Any]] | tuple[None, None, None]] = []
+    writes: list[tuple[Any, dict[str, Any]]] = []
+    for item in transact_items:
+        op_type, op = next(iter(item.items()))
+        original_item = None
+        try:
+            table_name = op["TableName"]
+            table = self.get_table(table_name)
+            if op_type == "Put":
+                attrs = op["Item"]
+                key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = attrs[table.range_key_attr]
+            else:
+                key = op["Key"]
+            unique = (str(table_name), str(dict(sorted(key.items()))))
+            if unique in seen:
+                raise MultipleTransactionsException()
+            seen.add(unique)
+            current = self.get_item(table_name, key)
+            condition = op.get("ConditionExpression")
+            if condition is not None:
+                names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+                if not get_filter_expression(condition, names, values).expr(current):
+                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                        original_item = current.to_json()["Attributes"]
+                    errors.append(("ConditionalCheckFailed", _CONDITION_FAILED, original_item))  # type: ignore[arg-type]
+                    continue
+            if op_type == "Put":
+                _check_put(table, attrs)
+                writes.append((table, attrs))
+            errors.append((None, None, None))
+        except (MultipleTransactionsException, MockValidationException):
+            raise
+        except Exception as e:
+            errors.append((type(e).__name__, str(e), original_item))  # type: ignore[arg-type]
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+    for table, attrs in writes:
+        table.put_item(attrs, overwrite=True)  # its conditions were checked above, under the same lock
 
 
 def _now_ms() -> float:

@@ -49,15 +49,27 @@ class Wakeup:
     """What idle pollers wait on: woken now (a message was sent) or at a time (one becomes visible).
 
     Each wake-up bumps a generation number. A poller reads it before it polls and waits for a
-    newer one, so a message sent during its poll is not missed. One message wakes one waiting
-    poller (``wake_all=False``): the others would only find the queue empty.
+    newer one, so a message sent during its poll is not missed. One message wakes one poller
+    (``wake_all=False``): each wake-up is a ticket that one waiting poller takes, or the next one
+    to wait if none is waiting; a poller whose poll began before the wake-up waits on unless a
+    ticket is left, since another poller takes the message. No more tickets are kept than there
+    are pollers (:meth:`serves`): a queue's pollers never poll more than once each for what came
+    while they were busy. ``wake_all=True`` wakes every waiter at every wake-up.
     """
 
     def __init__(self, *, wake_all: bool = False) -> None:
         self._condition = threading.Condition()
         self._generation = 0
+        self._broadcast = 0  # the generation of the last notify_all
+        self._tickets = 0
+        self._most_tickets = 1
         self._due: list[float] = []  # monotonic times of scheduled wake-ups (a heap)
         self._wake_all = wake_all
+
+    def serves(self, pollers: int) -> None:
+        """How many pollers wait on this wake-up (tickets kept at most)."""
+        with self._condition:
+            self._most_tickets = max(1, pollers)
 
     @property
     def generation(self) -> int:
@@ -71,29 +83,41 @@ class Wakeup:
                 heapq.heappush(self._due, time.monotonic() + after)
                 self._condition.notify_all()  # waiters recompute their deadline
             else:
-                self._generation += 1
-                if self._wake_all:
-                    self._condition.notify_all()
-                else:
-                    self._condition.notify()
+                self._wake()
+
+    def _wake(self) -> None:
+        self._generation += 1
+        self._tickets = min(self._tickets + 1, self._most_tickets)
+        if self._wake_all:
+            self._condition.notify_all()
+        else:
+            self._condition.notify()
 
     def notify_all(self) -> None:
-        """Wake every waiting poller now (to stop them)."""
+        """Wake every waiting poller now (to stop them, or a fault was mended)."""
         with self._condition:
             self._generation += 1
+            self._broadcast = self._generation
             self._condition.notify_all()
 
     def wait(self, seen: int, timeout: float) -> int:
-        """Block until the generation moves past ``seen`` or ``timeout`` passes; the generation."""
+        """Block until woken after generation ``seen``, or ``timeout`` passes; the generation
+        (``seen`` if it timed out)."""
         deadline = time.monotonic() + timeout
         with self._condition:
             while True:
                 now = time.monotonic()
                 while self._due and self._due[0] <= now:
                     heapq.heappop(self._due)
-                    self._generation += 1
-                if self._generation != seen or now >= deadline:
-                    return self._generation
+                    self._wake()
+                if self._generation != seen:
+                    if self._wake_all or self._broadcast > seen:
+                        return self._generation
+                    if self._tickets > 0:
+                        self._tickets -= 1
+                        return self._generation
+                if now >= deadline:
+                    return seen
                 self._condition.wait(min(deadline, self._due[0] if self._due else deadline) - now)
 
 
@@ -202,6 +226,7 @@ class SqsPoller:
         self.max_idle_wait = 0.4 if wakeup is None else 2.0
         self.idle_wait_after_failure = 0.1  # then doubled up to 2 s while SQS fails
         self.wakeup = wakeup or Wakeup()
+        self.wakeup.serves(concurrency)
         self.activity = activity or Wakeup(wake_all=True)  # told when a poll starts and ends
         self.visibility_timeout = visibility_timeout  # the queue's: when a failed record is back
         self.failed_records = 0

@@ -120,6 +120,39 @@ def test_the_ledger_refuses_a_stale_authorization_version(ledger, wallet):
     assert ledger.balance(wallet).authorizations == 900
 
 
+def test_a_refused_commit_brings_back_the_wallet_as_it_is_and_the_retry_reads_nothing(cloud, wallet):
+    """Two warm environments on one wallet: the second's memory is stale. Its commit is refused,
+    the refusal carries the balance and the authorization as they are now, and its retry
+    commits from them without a read."""
+    from chalicelib.ledger_table import DynamoDBLedger
+
+    table = cloud.outputs["LedgerTableName"]
+    one, other = (DynamoDBLedger(cloud.client("dynamodb"), table) for _ in range(2))
+    service.apply(one, note(authorization(wallet, "a-1", 400)))
+    service.apply(other, note(payin(wallet, 1_000)))  # other's own read: the wallet and a-1
+    service.apply(one, note(payin(wallet, 50)))  # other remembers the wallet one version back
+    service.apply(one, note(settlement(wallet, "a-1", 400)))  # ... and a-1 open
+    reads = ("dynamodb.GetItem", "dynamodb.BatchGetItem")
+
+    def counted():
+        calls = cloud.aws_calls()
+        return sum(calls.get(name, 0) for name in reads), calls.get("dynamodb.TransactWriteItems", 0)
+
+    before = counted()
+    stale = other.read(wallet, "a-1")
+    entry = decide(note(reversal(wallet, "a-1")), stale.authorization, frozen=stale.frozen)
+    with pytest.raises(ConcurrentUpdate):
+        other.commit(entry, stale, applied_at=1)
+    fresh = other.read(wallet, "a-1")  # from the refusal, not from DynamoDB
+    assert (fresh.balance.current_balance, fresh.balance.version) == (1_050 - 400, 4)
+    assert fresh.authorization.closed and fresh.authorization.version == 2
+    assert other.commit(
+        decide(note(reversal(wallet, "a-1")), fresh.authorization), fresh, applied_at=2
+    ).applied
+    assert counted() == (before[0], before[1] + 2)  # two transactions, no read
+    assert other.balance(wallet).current_balance == 650
+
+
 def test_the_ledger_refuses_a_commit_decided_before_the_review_workflow_froze_the_wallet(
     cloud, ledger, wallet
 ):

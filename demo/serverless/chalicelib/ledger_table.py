@@ -194,7 +194,7 @@ class DynamoDBLedger:
             if codes and codes[0] == "ConditionalCheckFailed":  # applied before
                 return self._committed_before(entry.wallet_id, reasons[0].get("Item"))
             if "ConditionalCheckFailed" in codes[1:]:  # the wallet or the authorization changed
-                self._known.forget(*known)  # read it again
+                self._learn(entry.wallet_id, known, reasons)  # as they are now: no read before the retry
                 raise ConcurrentUpdate(f"the wallet changed under {entry.notification_id}") from None
             raise
         self._known.put(known[0], (after, items[1]["Put"]["Item"]))
@@ -202,6 +202,22 @@ class DynamoDBLedger:
             self._known.put(known[1], replace(auth, version=auth.version + 1))
         return Committed(True, after, applied_at, entry.digest)
         # --8<-- [end:commit]
+
+    def _learn(self, wallet_id: str, known: list[tuple[str, str]], reasons: list[dict[str, Any]]) -> None:
+        """Remember the balance and the authorization as a refused commit found them (their Puts
+        ask for the item when their condition fails): the retry decides without reading them."""
+        for index, key in enumerate(known, start=1):  # the marker is the transaction's item 0
+            reason = reasons[index] if len(reasons) > index else {}
+            if reason.get("Code") != "ConditionalCheckFailed":
+                continue  # its condition held: what this ledger knows of it is still right
+            item = reason.get("Item")
+            if item is None:  # refused, and not returned: read both again
+                self._known.forget(*known)
+                return
+            if index == 1:
+                self._known.put(key, (_balance(wallet_id, item), item))
+            else:
+                self._known.put(key, _authorization(wallet_id, key[1].removeprefix("AUTH#"), item))
 
     @staticmethod
     def _balance_attributes(balance: Balance) -> dict[str, dict[str, str]]:
@@ -221,7 +237,12 @@ class DynamoDBLedger:
             **self._balance_attributes(after),
             "updated_at": {"N": str(applied_at)},
         }
-        put: dict[str, Any] = {"TableName": self._table, "Item": item}
+        # a failed condition returns the balance as it is: the retry needs no read
+        put: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": item,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
         if state.balance is None:
             put["ConditionExpression"] = "attribute_not_exists(pk)"
         elif state.balance.version == 0:  # written before balances had versions
@@ -250,7 +271,11 @@ class DynamoDBLedger:
             item["refused"] = {"BOOL": True}
         if auth.authorized_amount is not None:
             item["authorized_amount"] = {"N": str(auth.authorized_amount)}
-        put: dict[str, Any] = {"TableName": self._table, "Item": item}
+        put: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": item,
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
         if auth.version == 0:
             put["ConditionExpression"] = "attribute_not_exists(pk)"
         else:
