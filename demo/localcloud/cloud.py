@@ -23,6 +23,7 @@ import contextlib
 import importlib
 import json
 import secrets
+import sys
 import threading
 import time
 import warnings
@@ -39,6 +40,7 @@ from demo.cfn import inline_definitions, load_template
 from demo.localcloud.connection import Emulator, WireFaults, WireQueue, WireTransport
 from demo.localcloud.pollers import SqsPoller, Wakeup, Wakeups
 from demo.localcloud.session import REGION, ensure_free, local_session, on_project_path
+from demo.localcloud.wire import GIL_SWITCH_SECONDS
 from demo.queues import queue_depths
 
 PROJECT_DIR = settings.SERVERLESS_PROJECT
@@ -147,6 +149,8 @@ class LocalCloud:
             except OSError as error:
                 raise PortInUse(f"{name} port {self.host}:{port} is in use ({error.strerror})") from None
         LocalCloud._running = self
+        self._switch_interval = sys.getswitchinterval()
+        sys.setswitchinterval(GIL_SWITCH_SECONDS)
         try:
             try:
                 self._emulator = Emulator(self.host, self.aws_port, REGION, self._on_message)
@@ -179,6 +183,7 @@ class LocalCloud:
             self._emulator = None
         if LocalCloud._running is self:
             LocalCloud._running = None
+            sys.setswitchinterval(self._switch_interval)
 
     def __enter__(self) -> Self:
         return self if self._emulator is not None else self.start()

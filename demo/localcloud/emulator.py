@@ -32,7 +32,7 @@ import threading
 import warnings
 from typing import Any
 
-from demo.localcloud.wire import recv_frame, send_frame
+from demo.localcloud.wire import GIL_SWITCH_SECONDS, recv_frame, send_frame
 
 
 class _Handler(socketserver.BaseRequestHandler):
@@ -162,6 +162,7 @@ def main() -> None:
     parser.add_argument("--region", default="eu-west-1")
     parser.add_argument("--socket", required=True, help="the Unix socket the functions' process connects to")
     args = parser.parse_args()
+    sys.setswitchinterval(GIL_SWITCH_SECONDS)  # its request threads: see the constant
     sys.stdout = sys.stderr  # stdout carries the ready line and the wake-ups, nothing else
     try:
         emulator = Emulator(args.host, args.port, args.region, args.socket)

@@ -15,6 +15,14 @@ from typing import Any
 
 _LENGTH = struct.Struct("!I")
 
+# The local cloud hosts, as threads of one process, what AWS runs in separate sandboxes: a dozen
+# pollers and the API's request threads. Python makes a thread that wants the GIL force a switch
+# every 5 ms by default; among that many threads, the forced switches cost a tenth of the CPU in a
+# flood (benchmarks/performance.py, paired runs). Every AWS request releases the GIL anyway, so a
+# longer interval only bounds how long a busy handler keeps the others waiting: 20 ms. Both of the
+# local cloud's processes use it while the cloud runs (set by demo.localcloud.cloud and .emulator).
+GIL_SWITCH_SECONDS = 0.02
+
 
 def send_frame(sock: socket.socket, value: Any) -> None:
     data = marshal.dumps(value)

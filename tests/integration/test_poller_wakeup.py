@@ -93,3 +93,14 @@ def test_stopping_an_idle_poller_does_not_wait_for_its_timer(cloud, queue):
     poller = sleepy_poller(cloud, sqs, url, lambda event, _: None)
     poller.stop()
     assert not any(thread.is_alive() for thread in poller._threads)
+
+
+def test_the_pollers_host_switches_threads_every_20_ms_while_the_cloud_runs(cloud):
+    # a dozen pollers and the API's threads in one process: Python's default 5 ms forced switches
+    # cost a tenth of the CPU in a flood (demo/localcloud/wire.py says why 20 ms)
+    import sys
+
+    from demo.localcloud.wire import GIL_SWITCH_SECONDS
+
+    assert GIL_SWITCH_SECONDS == 0.02
+    assert sys.getswitchinterval() == pytest.approx(GIL_SWITCH_SECONDS)
