@@ -283,3 +283,21 @@ def test_a_rule_pattern_matches_an_event_exactly_when_moto_says_it_does(pattern,
             moto_patches.matches_event(rule, event)
         return
     assert moto_patches.matches_event(rule, event) == expected
+
+
+def test_the_base_event_message_copies_as_moto_copies_it_and_shares_nothing():
+    import copy
+
+    import moto.events.models as events_models
+
+    from demo.localcloud import moto_patches
+
+    moto_patches.apply()
+    base = events_models._BASE_EVENT_MESSAGE
+    assert isinstance(base, moto_patches._BaseEventMessage)
+    one, other = copy.deepcopy(base), copy.deepcopy(dict(base))  # ours, and copy's own on the same dict
+    assert one == other and type(one) is dict
+    one["resources"].append("arn:x")
+    one["detail"]["a"] = 1
+    assert base["resources"] == [] and base["detail"] == {}  # the copy shares no list or dict
+    assert copy.deepcopy(base)["resources"] == []
