@@ -235,4 +235,19 @@ def _moto_request(method: str, url: str, headers: dict[str, str], body: bytes) -
         if should_preserve_original_header_name(name):
             environ[PRESERVED_HEADER_NAMES_ENVIRON_KEY][key] = name
         environ[key] = value
-    return _WireRequest(environ)
+    request = _WireRequest(environ)
+    if request.mimetype not in _FORM_TYPES:
+        # What werkzeug's form parsing leaves for a body that is not a form (every JSON-protocol
+        # request: DynamoDB, SQS, EventBridge, KMS...): the stream, no form, no files, and the body
+        # as read from the stream; set here, from the bytes at hand, instead of parsed out again.
+        found = request.__dict__
+        found["stream"], found["form"], found["files"] = (
+            BytesIO(body),
+            request.parameter_storage_class(),
+            request.parameter_storage_class(),
+        )
+        request._cached_data = body
+    return request
+
+
+_FORM_TYPES = frozenset({"multipart/form-data", "application/x-www-form-urlencoded"})
