@@ -32,6 +32,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -130,8 +131,11 @@ class RemoteSystem:
             self.client.stop()
 
 
-def flood(system: RemoteSystem, count: int, seed: int) -> dict[str, Any]:
-    """``count`` deliveries from ``SENDERS`` senders, as fast as answered; measured until drained."""
+def flood(
+    system: RemoteSystem, count: int, seed: int, on_drained: Callable[[], None] | None = None
+) -> dict[str, Any]:
+    """``count`` deliveries from ``SENDERS`` senders, as fast as answered; measured until drained
+    (``on_drained`` is called then, before the checks: what a profiler measures ends there)."""
     stream = scenario_stream("calm", count=count, seed=seed)
     system.client.reset()
     parts = [stream.deliveries[i::SENDERS] for i in range(SENDERS)]
@@ -152,6 +156,8 @@ def flood(system: RemoteSystem, count: int, seed: int) -> dict[str, Any]:
     system.drain(600)
     elapsed = time.monotonic() - started
     after = system.stats()
+    if on_drained is not None:
+        on_drained()
     ids = list(dict.fromkeys(e["webhook_id"] for e in stream.deliveries))
     applied = len(system.applied(ids))
     expected = {w: (b.current_balance, b.authorizations) for w, b in stream.expected.items()}

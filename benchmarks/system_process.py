@@ -15,6 +15,7 @@ per line on stdin with one JSON line on stdout:
 - ``{"cmd": "balances", "wallets": [...]}``: (current, authorizations) per wallet;
 - ``{"cmd": "stats"}``: ``{"cpu_seconds", "aws_calls"}``: the process's CPU time (every thread),
   and for serverless the AWS requests the local cloud answered, by operation;
+- ``{"cmd": "pids"}``: ``{"pids": [this process, its emulator...]}`` (what a profiler attaches to);
 - ``{"cmd": "stop"}`` (or the end of stdin): stop and exit.
 """
 
@@ -146,6 +147,8 @@ def main() -> None:
                     say({"applied": system.applied(command["ids"])})
                 elif name == "balances":
                     say({"balances": system.balances(command["wallets"])})
+                elif name == "pids":  # this process, then its others (the local cloud's emulator)
+                    say({"pids": [os.getpid(), *system.processes()]})
                 elif name == "stats":
                     say({"cpu_seconds": cpu_seconds(*system.processes()), "aws_calls": system.aws_calls()})
                 else:

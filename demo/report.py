@@ -316,6 +316,31 @@ def performance_markdown(result: dict[str, Any]) -> str:
     return "\n\n".join(parts)
 
 
+def profile_markdown(result: dict[str, Any]) -> str:
+    """A profile of the local cloud under a flood (``benchmarks/profile.py``): per process, its CPU,
+    the shares of samples by package and the functions in most samples."""
+    flood = result["flood"]
+    calls = ", ".join(f"{name} {n:,}" for name, n in list(flood["aws_calls"].items())[:9] if n)
+    parts = [
+        measured_by(result["measured"]),
+        f"{flood['deliveries']:,} deliveries ({flood['distinct']:,} distinct notifications, "
+        f"{flood['lost']} lost) applied at {_number(flood['applied_per_second'])} a second: "
+        f"**{_number(flood['cpu_ms_per_notification'], 2)} ms of CPU** and "
+        f"**{_number(flood['aws_calls_per_notification'], 2)} AWS requests** a notification "
+        f"({calls}).",
+    ]
+    for name, process in result["processes"].items():
+        rows = [f"| {name}: {process['cpu_seconds']:.2f} s of CPU | share of samples |", "|---|---:|"]
+        rows += ["| **doing what** | |"]
+        rows += [f"| {row['hop']} | {row['percent']:.1f}% |" for row in process["by_hop"][:9]]
+        rows += ["| **in which code** (the frame running) | |"]
+        rows += [f"| {row['package']} | {row['percent']:.1f}% |" for row in process["by_package"][:6]]
+        rows += ["| **functions in most samples** (a function and what it calls) | |"]
+        rows += [f"| `{row['function']}` | {row['percent']:.1f}% |" for row in process["top_functions"]]
+        parts.append("\n".join(rows))
+    return "\n\n".join(parts)
+
+
 def performance_figure(result: dict[str, Any], *, width: float = 8.0) -> Any:
     """Left: each system's latency distribution (an ECDF, log x); right: its throughput (bars)."""
     from matplotlib.figure import Figure
@@ -517,7 +542,8 @@ def costs_figure(volumes: Any = None, *, width: float = 8.5) -> Any:
 
 # A result file's table or plot: ``<!-- scorecard: benchmarks/results/storm.json -->``, each on a line of its own.
 MARKER = re.compile(
-    r"^<!--\s*(scorecard|scorecard-plot|performance|performance-plot):\s*(\S+)\s*-->\s*$", re.MULTILINE
+    r"^<!--\s*(scorecard|scorecard-plot|performance|performance-plot|profile):\s*(\S+)\s*-->\s*$",
+    re.MULTILINE,
 )
 # The cost model's tables and plot, computed when the page is built: ``<!-- costs -->``.
 COSTS_MARKER = re.compile(r"^<!--\s*(costs|costs-plot|price-sources)\s*-->\s*$", re.MULTILINE)
@@ -537,6 +563,8 @@ def marker_markdown(kind: str, result: dict[str, Any] | None = None) -> str:
         return f"{measured_line(result or {})}\n\n{scorecard_markdown(result or {})}"
     if kind == "performance":
         return performance_markdown(result or {})
+    if kind == "profile":
+        return profile_markdown(result or {})
     if kind == "costs":
         return costs_markdown()
     if kind == "price-sources":
