@@ -80,7 +80,7 @@ lab: env-lab ## Open the notebooks in JupyterLab
 benchmark: env ## Cold start, zip size, latency and throughput of both systems -> benchmarks/results/
 	$(BIN)/python benchmarks/performance.py
 
-soak: env ## The storm with 10,000 notifications against both systems (~1 h) -> benchmarks/results/
+soak: env ## The storm with 10,000 notifications against both systems, 25/s (~8 min) -> benchmarks/results/
 	$(BIN)/python benchmarks/storm.py
 
 package: env ## Package STAGE (default dev) for AWS into dist/STAGE/: template and zip, offline

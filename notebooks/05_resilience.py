@@ -260,7 +260,7 @@ resilience_figure(outage)
 # ## The storm soak
 #
 # `benchmarks/storm.py` runs the `storm` scenario, every fault at once with 30% duplicates, over
-# 10,000 deliveries unless told otherwise (about 40 minutes on a laptop), and writes its result
+# 10,000 deliveries at 25 a second unless told otherwise (`make soak`), and writes its result
 # to `benchmarks/results/storm.json`. We read that file, wherever the notebook runs from; the
 # line above the table says which command wrote it, and when:
 
