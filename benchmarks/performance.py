@@ -11,7 +11,9 @@ fed by the same senders and answered by a fintech client of its own in this proc
 - CPU per notification: the system process's CPU time (all its threads) over the flood, per
   distinct notification; for serverless, the AWS requests the local cloud answered per notification;
 - latency: a calm stream at 6 deliveries a second sent to both systems at once, p50/p95/p99 from
-  the send of a notification to its balance webhook at the client;
+  the send of a notification to its balance webhook at the client, once each system has handled
+  a short stream of every kind of notification (``WARM_UP``): a warm system's latency, not its
+  first card's (the first card a process seals imports the AES library and builds its KMS client);
 - cold start: ``import app`` against bare ``import boto3`` (benchmarks/cold_start.py); the zip's size.
 
 Each comparison is repeated (``--runs``): the figures are given as min and median over the runs,
@@ -52,6 +54,7 @@ RUNNER = HERE / "system_process.py"
 SYSTEMS = ("monolith", "serverless")
 SENDERS = 4
 SLOW_CLIENT_SECONDS = 0.2
+WARM_UP = 40  # deliveries sent to each system before its latency is measured
 
 
 class RemoteSystem:
@@ -192,6 +195,8 @@ def one_run(index: int, args: argparse.Namespace) -> dict[str, Any]:
             system.stop()
     systems = [RemoteSystem(name) for name in SYSTEMS]
     try:
+        for system in systems:  # each warmed up alike, one after the other, before both are measured
+            flood(system, WARM_UP, seed + 3)
         stream = scenario_stream("calm", count=args.latency_count, seed=seed + 2)
         runs: dict[str, Run] = {}
 
