@@ -316,6 +316,11 @@ def performance_markdown(result: dict[str, Any]) -> str:
     return "\n\n".join(parts)
 
 
+def _cell(text: str) -> str:
+    """A label in a Markdown table cell: ``<frozen importlib._bootstrap>`` shown, not taken for HTML."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+
+
 def profile_markdown(result: dict[str, Any]) -> str:
     """A profile of the local cloud under a flood (``benchmarks/profile.py``): per process, its CPU,
     the shares of samples by package and the functions in most samples."""
@@ -332,9 +337,9 @@ def profile_markdown(result: dict[str, Any]) -> str:
     for name, process in result["processes"].items():
         rows = [f"| {name}: {process['cpu_seconds']:.2f} s of CPU | share of samples |", "|---|---:|"]
         rows += ["| **doing what** | |"]
-        rows += [f"| {row['hop']} | {row['percent']:.1f}% |" for row in process["by_hop"][:9]]
+        rows += [f"| {_cell(row['hop'])} | {row['percent']:.1f}% |" for row in process["by_hop"][:9]]
         rows += ["| **in which code** (the frame running) | |"]
-        rows += [f"| {row['package']} | {row['percent']:.1f}% |" for row in process["by_package"][:6]]
+        rows += [f"| {_cell(row['package'])} | {row['percent']:.1f}% |" for row in process["by_package"][:6]]
         rows += ["| **functions in most samples** (a function and what it calls) | |"]
         rows += [f"| `{row['function']}` | {row['percent']:.1f}% |" for row in process["top_functions"]]
         parts.append("\n".join(rows))

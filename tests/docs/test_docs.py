@@ -6,6 +6,7 @@ import ast
 import json
 import re
 import textwrap
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,6 +28,7 @@ STEP_5 = "steps/05-resilience.md"
 STEP_6 = "steps/06-shipping.md"
 STORM = ROOT / "benchmarks/results/storm.json"
 PERFORMANCE = ROOT / "benchmarks/results/performance.json"
+PROFILE = ROOT / "benchmarks/results/profile.json"
 # The only URIs a plot's SVG may hold: the namespace names, which nothing fetches.
 SVG_NAMESPACES = {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
 REFERENCE = "reference/bad-input.md"
@@ -141,6 +143,30 @@ def definition_source(path: Path, qualified_name: str) -> tuple[str, int, int]:
     start = min([d.lineno for d in node.decorator_list] + [node.lineno])
     lines = path.read_text(encoding="utf-8").splitlines()[start - 1 : node.end_lineno]
     return textwrap.dedent("\n".join(lines)), start, node.end_lineno or start
+
+
+def test_the_performance_page_shows_the_profile_of_the_results_file(site: Path):
+    # Given the profile as benchmarks/profile.py wrote it (whatever run it holds)
+    result = json.loads(PROFILE.read_text(encoding="utf-8"))
+    html = built_path(site, "performance.md").read_text(encoding="utf-8")
+    text = unescape(re.sub(r"<[^>]+>", "", html))
+    tables = Tables(html).tables
+
+    # Then its CPU and requests a notification are in the page, with the command that measured them...
+    flood = result["flood"]
+    assert f"{flood['cpu_ms_per_notification']:,.2f} ms of CPU" in text
+    assert f"{flood['aws_calls_per_notification']:,.2f} AWS requests" in text
+    assert result["measured"]["command"] in Page(html).code
+    # ...and each process has a table of its shares, as the file gives them, every label readable
+    for name, process in result["processes"].items():
+        table = next((t for t in tables if t and t[0][0].startswith(f"{name}: ")), None)
+        assert table is not None, f"no table for the {name}"
+        assert table[0][0] == f"{name}: {process['cpu_seconds']:.2f} s of CPU"
+        shares = {row[0]: row[1] for row in table[1:]}
+        for row in process["by_hop"][:9] + process["by_package"][:6]:
+            label = row.get("hop") or row["package"]
+            assert shares[label] == f"{row['percent']:.1f}%", label
+    assert "<!-- profile" not in html, "a profile marker was left unreplaced"
 
 
 def test_nav_lists_the_home_quickstart_then_each_step_and_its_notebook_in_order():
