@@ -25,6 +25,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from collections import Counter
@@ -36,7 +37,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from performance import RemoteSystem, flood
 
-RESULTS = Path(__file__).resolve().parent / "results" / "profile.json"
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results" / "profile.json"
 FRAME = re.compile(r"^(?P<function>.*) \((?P<file>[^()]*):\d+\)$")
 ROOTS = ("threading.py", "socketserver.py")  # a thread's start, a server's handling: in every sample
 TOP = 12
@@ -73,16 +75,18 @@ HOPS = {
 
 def _where(file: str) -> str:
     """A frame's file, short: ``moto/sqs/models.py``, ``demo/localcloud/wire.py``, ``json/encoder.py``."""
-    for marker in ("site-packages/", "/work/", "/lib/python3"):
-        if marker in file:
-            file = file.split(marker, 1)[1]
-            break
-    parts = [p for p in file.split("/") if p]
-    if parts and parts[0].startswith("3.") and len(parts) > 1:  # .../lib/python3.13/json/...
-        parts = parts[1:]
-    if len(parts) > 2 and parts[1] == "demo":  # a checkout's name, then demo/...
-        parts = parts[1:]
-    return "/".join(parts)
+    for root in _ROOTS:  # this checkout, then the installed packages, then the standard library
+        if file.startswith(root):
+            return file[len(root) :].lstrip("/")
+    return file
+
+
+# Longest first: site-packages lies under the standard library's prefix in a virtualenv.
+_ROOTS = sorted(
+    {str(ROOT), *sysconfig.get_paths().values(), *(p for p in sys.path if p.endswith("site-packages"))},
+    key=len,
+    reverse=True,
+)
 
 
 def _package(where: str) -> str:
