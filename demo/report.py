@@ -322,7 +322,7 @@ def _cell(text: str) -> str:
 
 
 def profile_markdown(result: dict[str, Any]) -> str:
-    """A profile of the local cloud under a flood (``benchmarks/profile.py``): per process, its CPU,
+    """A profile of the local cloud under a flood (``benchmarks/cpu_profile.py``): per process, its CPU,
     the shares of samples by package and the functions in most samples."""
     flood = result["flood"]
     calls = ", ".join(f"{name} {n:,}" for name, n in list(flood["aws_calls"].items())[:9] if n)

@@ -146,7 +146,7 @@ def definition_source(path: Path, qualified_name: str) -> tuple[str, int, int]:
 
 
 def test_the_performance_page_shows_the_profile_of_the_results_file(site: Path):
-    # Given the profile as benchmarks/profile.py wrote it (whatever run it holds)
+    # Given the profile as benchmarks/cpu_profile.py wrote it (whatever run it holds)
     result = json.loads(PROFILE.read_text(encoding="utf-8"))
     html = built_path(site, "performance.md").read_text(encoding="utf-8")
     text = unescape(re.sub(r"<[^>]+>", "", html))

@@ -1,4 +1,4 @@
-"""benchmarks/profile.py reads py-spy's raw stacks into shares by hop, by package and by function,
+"""benchmarks/cpu_profile.py reads py-spy's raw stacks into shares by hop, by package and by function,
 wherever the checkout lies."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import profile as bench_profile  # noqa: E402 - benchmarks/profile.py, by path
+import cpu_profile as bench_profile  # noqa: E402 - benchmarks/cpu_profile.py, by path
 
 SITE = next(p for p in sys.path if p.endswith("site-packages"))
 

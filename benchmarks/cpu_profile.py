@@ -11,7 +11,7 @@ performance page renders that file.
 A sampling profiler sees what holds the GIL, not the time spent waiting or in system calls: the
 shares say where Python spends its time, the CPU seconds what the process cost in all.
 
-    python benchmarks/profile.py [--flood 600] [--rate 250] [--json benchmarks/results/profile.json]
+    python benchmarks/cpu_profile.py [--flood 600] [--rate 250] [--json benchmarks/results/profile.json]
 """
 
 from __future__ import annotations
@@ -228,7 +228,7 @@ def main() -> None:
         },
         "processes": processes,
         "measured": {
-            "command": f"python benchmarks/profile.py --flood {args.flood} --rate {args.rate}",
+            "command": f"python benchmarks/cpu_profile.py --flood {args.flood} --rate {args.rate}",
             "at": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": f"{platform.machine()}, {platform.python_implementation()} {platform.python_version()}",
             "note": "py-spy --gil: samples of the thread holding the GIL; CPU seconds from /proc, all threads",
