@@ -19,6 +19,11 @@ BIN := $(VENV)/bin
 TEST_WORKERS ?= 2
 
 export UV_PYTHON_DOWNLOADS := never
+# Install the packages with their bytecode compiled (uv does it on both cores). Without it, a
+# machine that sets PYTHONDONTWRITEBYTECODE (CI images, containers) compiles moto, botocore and
+# the rest again in every process: each local cloud started 4 s later, every `bankdemo` command
+# and notebook kernel paid its share (tests/unit/test_environment.py checks the result).
+export UV_COMPILE_BYTECODE := 1
 export NO_MKDOCS_2_WARNING := 1
 export AWS_EC2_METADATA_DISABLED := true
 
