@@ -346,6 +346,19 @@ def profile_markdown(result: dict[str, Any]) -> str:
     return "\n\n".join(parts)
 
 
+def startup_markdown(result: dict[str, Any]) -> str:
+    """The local cloud's start and stop by phase (``benchmarks/startup.py``): min and median."""
+    rows = [
+        f"| phase ({result['runs']} fresh interpreters) | min | median |",
+        "|---|---:|---:|",
+    ]
+    rows += [
+        f"| {_cell(phase)} | {figures['min_s']:.2f} s | {figures['median_s']:.2f} s |"
+        for phase, figures in result["phases"].items()
+    ]
+    return f"{measured_by(result['measured'])}\n\n" + "\n".join(rows)
+
+
 def performance_figure(result: dict[str, Any], *, width: float = 8.0) -> Any:
     """Left: each system's latency distribution (an ECDF, log x); right: its throughput (bars)."""
     from matplotlib.figure import Figure
@@ -547,7 +560,7 @@ def costs_figure(volumes: Any = None, *, width: float = 8.5) -> Any:
 
 # A result file's table or plot: ``<!-- scorecard: benchmarks/results/storm.json -->``, each on a line of its own.
 MARKER = re.compile(
-    r"^<!--\s*(scorecard|scorecard-plot|performance|performance-plot|profile):\s*(\S+)\s*-->\s*$",
+    r"^<!--\s*(scorecard|scorecard-plot|performance|performance-plot|profile|startup):\s*(\S+)\s*-->\s*$",
     re.MULTILINE,
 )
 # The cost model's tables and plot, computed when the page is built: ``<!-- costs -->``.
@@ -570,6 +583,8 @@ def marker_markdown(kind: str, result: dict[str, Any] | None = None) -> str:
         return performance_markdown(result or {})
     if kind == "profile":
         return profile_markdown(result or {})
+    if kind == "startup":
+        return startup_markdown(result or {})
     if kind == "costs":
         return costs_markdown()
     if kind == "price-sources":

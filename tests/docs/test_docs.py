@@ -169,6 +169,18 @@ def test_the_performance_page_shows_the_profile_of_the_results_file(site: Path):
     assert "<!-- profile" not in html, "a profile marker was left unreplaced"
 
 
+def test_the_performance_page_shows_the_start_of_the_local_cloud_from_its_results_file(site: Path):
+    result = json.loads((ROOT / "benchmarks/results/startup.json").read_text(encoding="utf-8"))
+    html = built_path(site, "performance.md").read_text(encoding="utf-8")
+    table = next(t for t in Tables(html).tables if t and t[0][0].startswith("phase ("))
+    rows = {row[0]: row[1:] for row in table[1:]}
+    assert list(rows) == list(result["phases"])
+    for phase, figures in result["phases"].items():
+        assert rows[phase] == [f"{figures['min_s']:.2f} s", f"{figures['median_s']:.2f} s"], phase
+    assert result["measured"]["command"] in Page(html).code
+    assert "<!-- startup" not in html, "a startup marker was left unreplaced"
+
+
 def test_nav_lists_the_home_quickstart_then_each_step_and_its_notebook_in_order():
     assert NAV_PAGES[:2] == ["index.md", "quickstart.md"]
     steps = [
