@@ -1,5 +1,5 @@
-"""Compliance review of large payments (step 3): which payments need one, what a decision is, and
-the use cases around the workflow that runs the review.
+"""Compliance review of large payments (step 3): which payments need one, what a review and a
+decision are (the use cases around the workflow are in ``demo.bank.service``).
 
 The workflow itself is a Step Functions state machine with no Lambda in it
 (``demo/serverless/statemachines/large-payment-review.asl.json``): it records the pending review,
@@ -14,20 +14,14 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from demo.bank.errors import (
     FieldError,
     InvalidDecision,
     InvalidReviewQuery,
-    ReviewClosed,
-    ReviewNotFound,
-    ReviewNotReady,
 )
 from demo.bank.notifications import CARD_SETTLEMENT, PAYIN_RECEIVED, Notification, check_size, load_json
-
-if TYPE_CHECKING:
-    from demo.bank.ports import ReviewStore, ReviewWorkflow
 
 LARGE_PAYMENT_FLAGGED = "LargePaymentFlagged"  # the ledger's event that starts a review
 REVIEW_REQUESTED = "ReviewRequested"  # the workflow's event that carries its task token
@@ -162,32 +156,6 @@ def parse_status(value: str | None) -> Status | None:
         raise InvalidReviewQuery(f"status must be one of: {allowed}") from None
 
 
-def on_event(detail_type: str, detail: dict[str, Any], store: ReviewStore, workflow: ReviewWorkflow) -> str:
-    """The review desk's queue: a flagged payment starts its review (once); the workflow's
-    ``ReviewRequested`` hands over the task token that a decision resumes it with."""
-    if detail_type == LARGE_PAYMENT_FLAGGED:
-        started = workflow.start(ReviewRequest.from_dict(detail["payload"]))
-        return "started" if started else "already started"
-    if detail_type == REVIEW_REQUESTED:
-        store.file_token(detail["review_id"], detail["task_token"])
-        return "token filed"
-    raise ValueError(f"the review desk does not handle {detail_type!r} events")
-
-
-def get(store: ReviewStore, review: str) -> Review:
-    found = store.review(review) if _REVIEW_ID.fullmatch(review) else None
-    if found is None:
-        raise ReviewNotFound(f"no review {review!r}")
-    return found
-
-
-def submit(store: ReviewStore, workflow: ReviewWorkflow, review: str, body: bytes) -> DecisionRequest:
-    """Hand a decision to the waiting workflow (which records it and acts on it)."""
-    decision = parse_decision(body)
-    found = get(store, review)
-    if found.status is not Status.PENDING:
-        raise ReviewClosed(f"review {review} is {found.status}: it no longer takes a decision")
-    if found.task_token is None:
-        raise ReviewNotReady(f"review {review} is being opened: try again in a few seconds")
-    workflow.resume(found.task_token, decision)
-    return decision
+def is_review_id(text: str) -> bool:
+    """Whether ``text`` has the form of a review id (``rv-`` and 32 hex digits)."""
+    return _REVIEW_ID.fullmatch(text) is not None

@@ -1,4 +1,5 @@
-"""The use cases, written once against the ports: receive, apply, read a balance.
+"""The use cases, written once against the ports: receive, apply, read a balance; start, feed and
+resume a large payment's review.
 
 Entry points (a Flask route, a Chalice handler, an SQS record handler) parse their transport's
 event, call one of these, and map :class:`~demo.bank.errors.BankError` to their answer.
@@ -11,10 +12,19 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
+from typing import Any
 
-from demo.bank import notifications, signature
+from demo.bank import notifications, reviews, signature
 from demo.bank.cards import CardVault, SealedCard
-from demo.bank.errors import InvalidWalletId, ReplayRefused, SignatureMismatch, WalletNotFound
+from demo.bank.errors import (
+    InvalidWalletId,
+    ReplayRefused,
+    ReviewClosed,
+    ReviewNotFound,
+    ReviewNotReady,
+    SignatureMismatch,
+    WalletNotFound,
+)
 from demo.bank.events import events_for
 from demo.bank.ledger import Balance, Committed, decide, is_refused
 from demo.bank.notifications import Notification
@@ -23,8 +33,11 @@ from demo.bank.ports import (
     EventPublisher,
     LedgerStore,
     NotificationQueue,
+    ReviewStore,
+    ReviewWorkflow,
     SecretSource,
 )
+from demo.bank.reviews import DecisionRequest, Review, Status
 
 
 class Outcome(StrEnum):
@@ -151,3 +164,42 @@ def balance(store: LedgerStore, wallet_id: str) -> Balance:
     if found is None:
         raise WalletNotFound(f"no wallet {wallet_id!r}")
     return found
+
+
+# The review of a large payment (step 3): the workflow runs it, these start, feed and resume it.
+# --8<-- [start:reviews]
+def on_review_event(
+    detail_type: str, detail: dict[str, Any], store: ReviewStore, workflow: ReviewWorkflow
+) -> str:
+    """The review desk's queue: a flagged payment starts its review (once); the workflow's
+    ``ReviewRequested`` hands over the task token that a decision resumes it with."""
+    if detail_type == reviews.LARGE_PAYMENT_FLAGGED:
+        started = workflow.start(reviews.ReviewRequest.from_dict(detail["payload"]))
+        return "started" if started else "already started"
+    if detail_type == reviews.REVIEW_REQUESTED:
+        store.file_token(detail["review_id"], detail["task_token"])
+        return "token filed"
+    raise ValueError(f"the review desk does not handle {detail_type!r} events")
+
+
+def review(store: ReviewStore, review_id: str) -> Review:
+    """The review of that id; :class:`ReviewNotFound` if there is none (or the id is malformed)."""
+    found = store.review(review_id) if reviews.is_review_id(review_id) else None
+    if found is None:
+        raise ReviewNotFound(f"no review {review_id!r}")
+    return found
+
+
+def submit_decision(
+    store: ReviewStore, workflow: ReviewWorkflow, review_id: str, body: bytes
+) -> DecisionRequest:
+    """Hand a decision to the waiting workflow (which records it and acts on it)."""
+    decision = reviews.parse_decision(body)
+    found = review(store, review_id)
+    if found.status is not Status.PENDING:
+        raise ReviewClosed(f"review {review_id} is {found.status}: it no longer takes a decision")
+    if found.task_token is None:
+        raise ReviewNotReady(f"review {review_id} is being opened: try again in a few seconds")
+    workflow.resume(found.task_token, decision)
+    return decision
+    # --8<-- [end:reviews]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
@@ -18,17 +18,30 @@ from demo.bank import service
 from demo.bank.errors import BankError
 from demo.bank.memory import StaticSecrets
 from demo.bank.notifications import Notification
+from demo.bank.ports import LedgerStore
 from demo.bank.signature import SIGNATURE_HEADER
+from demo.monolith.broker import Broker
+from demo.monolith.database import Inbox
 
-if TYPE_CHECKING:
-    from demo.monolith.app import Monolith
+
+class Site(Protocol):
+    """What the routes need of the running monolith (``demo.monolith.app.Monolith`` is one)."""
+
+    signing_secret: str
+    ledger: LedgerStore
+    inbox: Inbox
+    broker: Broker
+
+    def status(self) -> dict[str, Any]: ...
+
+    def inject(self, fault: str) -> dict[str, Any]: ...
 
 
 # --8<-- [start:enqueue]
 class InboxThenBroker:
     """The monolith's :class:`demo.bank.ports.NotificationQueue`: the inbox table, then the broker."""
 
-    def __init__(self, monolith: Monolith) -> None:
+    def __init__(self, monolith: Site) -> None:
         self.monolith = monolith
 
     def enqueue(self, notification: Notification, body: str) -> None:
@@ -41,7 +54,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name.replace(" ", "")).lower()
 
 
-def create_app(monolith: Monolith) -> Flask:
+def create_app(monolith: Site) -> Flask:
     app = Flask("bank-monolith")
     queue = InboxThenBroker(monolith)
     secrets = StaticSecrets(monolith.signing_secret)

@@ -193,7 +193,7 @@ def review_desk(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
 
     def handle(record: Any) -> None:
         event = json.loads(record.body)
-        reviews.on_event(event["detail-type"], event["detail"], deps.reviews, deps.review_workflow)
+        service.on_review_event(event["detail-type"], event["detail"], deps.reviews, deps.review_workflow)
 
     return process_partial(event, handle, deps.requeue)
 
@@ -209,7 +209,7 @@ def list_reviews() -> dict[str, object]:
 @app.route("/reviews/{review_id}", methods=["GET"], authorizer=iam)
 @json_errors
 def get_review(review_id: str) -> dict[str, object]:
-    return reviews.get(container().reviews, review_id).to_dict()
+    return service.review(container().reviews, review_id).to_dict()
 
 
 @app.route("/reviews/{review_id}/decision", methods=["POST"], authorizer=iam)
@@ -218,7 +218,9 @@ def decide_review(review_id: str) -> Response:
     """``{"decision": "approve"|"reject", "reason": "..."}``: resumes the waiting workflow, which
     records the decision (and, for a rejection, freezes the wallet)."""
     deps = container()
-    decision = reviews.submit(deps.reviews, deps.review_workflow, review_id, app.current_request.raw_body)
+    decision = service.submit_decision(
+        deps.reviews, deps.review_workflow, review_id, app.current_request.raw_body
+    )
     return Response(
         status_code=202, body={"review_id": review_id, **decision.to_dict(), "status": "accepted"}
     )

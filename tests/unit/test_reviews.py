@@ -126,7 +126,7 @@ def flag(desk_reviews, envelope):
     n = note(envelope)
     request = reviews.ReviewRequest.for_notification(n, "EUR")
     detail = {"payload": request.to_dict()}
-    return request.review_id, reviews.on_event(
+    return request.review_id, service.on_review_event(
         reviews.LARGE_PAYMENT_FLAGGED, detail, desk_reviews, desk_reviews
     )
 
@@ -143,17 +143,17 @@ def test_a_flagged_payment_starts_one_review_whatever_the_redeliveries(desk):
 def test_approve_then_the_review_is_closed(desk):
     _, store = desk
     review_id, _ = flag(store, payin("w-1", THRESHOLD))
-    reviews.submit(store, store, review_id, decision(decision="approve"))
+    service.submit_decision(store, store, review_id, decision(decision="approve"))
     assert store.review(review_id).status is reviews.Status.APPROVED
     with pytest.raises(ReviewClosed):
-        reviews.submit(store, store, review_id, decision(decision="reject", reason="too late"))
+        service.submit_decision(store, store, review_id, decision(decision="reject", reason="too late"))
 
 
 def test_reject_freezes_the_wallet_and_its_next_authorization_is_refused(desk):
     ledger, store = desk
     service.apply(ledger, note(payin("w-1", THRESHOLD)))
     review_id, _ = flag(store, payin("w-1", THRESHOLD))
-    reviews.submit(store, store, review_id, decision(decision="reject", reason="source of funds"))
+    service.submit_decision(store, store, review_id, decision(decision="reject", reason="source of funds"))
     assert ledger.balance("w-1").frozen
 
     publisher = InMemoryPublisher()
@@ -167,7 +167,7 @@ def test_an_unknown_or_malformed_review_is_not_found(desk):
     _, store = desk
     for review_id in ("rv-" + "0" * 32, "../etc", "rv-NOPE"):
         with pytest.raises(ReviewNotFound):
-            reviews.submit(store, store, review_id, decision(decision="approve"))
+            service.submit_decision(store, store, review_id, decision(decision="approve"))
 
 
 def test_a_review_whose_token_is_not_filed_yet_is_not_ready(desk):
@@ -177,7 +177,7 @@ def test_a_review_whose_token_is_not_filed_yet_is_not_ready(desk):
         **{**store.items[review_id].__dict__, "task_token": None}
     )
     with pytest.raises(ReviewNotReady):
-        reviews.submit(store, store, review_id, decision(decision="approve"))
+        service.submit_decision(store, store, review_id, decision(decision="approve"))
 
 
 def test_an_escalated_review_takes_no_decision(desk):
@@ -185,10 +185,10 @@ def test_an_escalated_review_takes_no_decision(desk):
     review_id, _ = flag(store, payin("w-1", THRESHOLD))
     store.escalate(review_id)
     with pytest.raises(ReviewClosed):
-        reviews.submit(store, store, review_id, decision(decision="approve"))
+        service.submit_decision(store, store, review_id, decision(decision="approve"))
 
 
 def test_the_desk_refuses_an_event_it_does_not_handle(desk):
     _, store = desk
     with pytest.raises(ValueError, match="does not handle"):
-        reviews.on_event("BalanceUpdated", {}, store, store)
+        service.on_review_event("BalanceUpdated", {}, store, store)

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.queues import QueueUrls
-
 # Error codes AWS answers when it is the service, not the request, that failed (botocore
 # retries these itself first; we see them when its retries are exhausted).
 OUTAGE_CODES = frozenset(
@@ -92,3 +90,17 @@ class OutageRequeue:
         )
         return seconds
         # --8<-- [end:requeue]
+
+
+class QueueUrls:
+    """Queue URLs by queue ARN (a Lambda SQS record names its queue by ARN), looked up once each."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._urls: dict[str, str] = {}
+
+    def url(self, queue_arn: str) -> str:
+        if queue_arn not in self._urls:
+            name = queue_arn.rsplit(":", 1)[-1]
+            self._urls[queue_arn] = self._client.get_queue_url(QueueName=name)["QueueUrl"]
+        return self._urls[queue_arn]

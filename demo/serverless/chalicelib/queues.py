@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from chalicelib.outages import is_outage
 from demo.bank.errors import ServiceUnavailable
 from demo.bank.notifications import Notification
 
@@ -34,22 +35,6 @@ class SqsNotificationQueue:
         try:
             self._client.send_message(QueueUrl=self.url, MessageBody=body, MessageAttributes=attributes)
         except Exception as error:
-            from chalicelib.outages import is_outage
-
             if is_outage(error):
                 raise ServiceUnavailable("the notification queue is unavailable: retry later") from None
             raise
-
-
-class QueueUrls:
-    """Queue URLs by queue ARN (a Lambda SQS record names its queue by ARN), looked up once each."""
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-        self._urls: dict[str, str] = {}
-
-    def url(self, queue_arn: str) -> str:
-        if queue_arn not in self._urls:
-            name = queue_arn.rsplit(":", 1)[-1]
-            self._urls[queue_arn] = self._client.get_queue_url(QueueName=name)["QueueUrl"]
-        return self._urls[queue_arn]

@@ -9,7 +9,7 @@ import urllib.parse
 from typing import Any
 
 from chalicelib.batch import RecordFailed
-from chalicelib.queues import QueueUrls
+from chalicelib.outages import QueueUrls
 from demo.bank.signature import SIGNATURE_HEADER, sign
 
 
