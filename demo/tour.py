@@ -267,7 +267,7 @@ def running_stage(
     api_url: str, aws_endpoint: str, client_control: str, stage: str = "local"
 ) -> Iterator[Stage]:
     """The system ``bankdemo up`` runs at ``aws_endpoint``; a fintech client of the tour's own if none answers."""
-    from demo.cli import _signing_secret
+    from demo.cli.common import signing_secret
 
     if cloud_faults(aws_endpoint) is None:
         raise NothingRunning(aws_endpoint)
@@ -276,7 +276,7 @@ def running_stage(
             f"a local cloud answers at {aws_endpoint} but no bank API at {api_url}: "
             "pass --api (`bankdemo up` prints it)"
         )
-    found = Stage(api_url, aws_endpoint, client_control, _signing_secret(aws_endpoint, stage), stage)
+    found = Stage(api_url, aws_endpoint, client_control, signing_secret(aws_endpoint, stage), stage)
     try:
         if client_log(client_control) is None:
             found.client = _start_client(found)
@@ -690,10 +690,10 @@ def _cmd(line: str) -> None:
 
 
 def _send(api_url: str, secret: str, what: processor.Stream, check: Checks, where: str) -> None:
-    from demo.cli import _send_stream
+    from demo.cli.system import send_stream
 
     with BankApi(api_url, secret) as api:
-        accepted, rejected = _send_stream(api, what)
+        accepted, rejected = send_stream(api, what)
     check(
         accepted == len(what.deliveries) and not rejected,
         f"{where} answered 202 to all {accepted} deliveries ({what.distinct} distinct)",
@@ -702,7 +702,7 @@ def _send(api_url: str, secret: str, what: processor.Stream, check: Checks, wher
 
 
 def _balances_match(what: processor.Stream, actual: dict[str, dict[str, Any] | None]) -> bool:
-    from demo.cli import balance_table
+    from demo.cli.system import balance_table
 
     table, match = balance_table(what, actual)
     console.print(table)
@@ -807,7 +807,7 @@ def beat_duplicates(stage: Stage, check: Checks) -> None:
 
 def beat_client_down(stage: Stage, check: Checks) -> None:
     from demo.cli import chaos as chaos_cli
-    from demo.cli import queue_table, redrive
+    from demo.cli.system import queue_table, redrive
     from demo.scenarios import expected_webhooks
 
     e = stream(STREAM_E)
@@ -862,7 +862,7 @@ def _wait_for(
 
 def beat_dynamodb_down(stage: Stage, check: Checks) -> None:
     from demo.cli import chaos as chaos_cli
-    from demo.cli import status
+    from demo.cli.system import status
 
     f = stream(STREAM_F)
     _cmd("chaos dynamodb down")

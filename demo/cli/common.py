@@ -5,12 +5,12 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from demo.localcloud.session import ensure_free
+from demo.localcloud.session import ensure_free, local_session
 
 console = Console()
 err = Console(stderr=True)
@@ -77,3 +77,29 @@ def run_until_stopped(stop: Callable[[], None], what: str) -> None:
         with console.status("Stopping..."):
             stop()
         console.print(f"{what} stopped.")
+
+
+def signing_secret(aws_endpoint: str, stage: str) -> str:
+    """The processor signing secret, as the local cloud stored it in SSM (SecureString)."""
+    import botocore.exceptions
+
+    ssm = local_session().client("ssm", endpoint_url=aws_endpoint)
+    name = f"/bank/{stage}/processor-signing-secret"
+    try:
+        return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
+    except botocore.exceptions.EndpointConnectionError:
+        raise fail(f"no local cloud answers at {aws_endpoint}: start it with `bankdemo up`") from None
+    except botocore.exceptions.ClientError as error:
+        raise fail(f"cannot read {name} from SSM at {aws_endpoint}: {error}") from None
+
+
+def aws_client(aws_endpoint: str, service: str) -> Any:
+    from botocore.config import Config
+
+    # two tries, not legacy mode's ten for DynamoDB: with DynamoDB down, status answers at once
+    config = Config(retries={"mode": "standard", "max_attempts": 2})
+    return local_session().client(service, endpoint_url=aws_endpoint, config=config)
+
+
+def unreachable(aws_endpoint: str) -> typer.Exit:
+    return fail(f"no local cloud answers at {aws_endpoint}: start it with `bankdemo up`")

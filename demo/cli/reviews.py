@@ -44,7 +44,7 @@ def cents(euros: str) -> int:
 def _send_one(
     api: str, aws_endpoint: str, stage: str, webhook: str, payload: dict[str, Any], obj: str
 ) -> None:
-    from demo.cli import _signing_secret
+    from demo.cli.common import signing_secret
 
     if not n.is_valid_id(payload["wallet_id"]):
         raise fail(
@@ -53,7 +53,7 @@ def _send_one(
     rng = random.SystemRandom()
     envelope = processor.envelope(webhook, payload, rng=rng, created_at=int(time.time()), obj=obj)
     try:
-        with BankApi(api, _signing_secret(aws_endpoint, stage)) as client:
+        with BankApi(api, signing_secret(aws_endpoint, stage)) as client:
             response = client.send(envelope)
     except typer.Exit:
         raise
