@@ -88,7 +88,7 @@ def signing_secret(aws_endpoint: str, stage: str) -> str:
     try:
         return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
     except botocore.exceptions.EndpointConnectionError:
-        raise fail(f"no local cloud answers at {aws_endpoint}: start it with `bankdemo up`") from None
+        raise unreachable(aws_endpoint) from None
     except botocore.exceptions.ClientError as error:
         raise fail(f"cannot read {name} from SSM at {aws_endpoint}: {error}") from None
 
