@@ -73,10 +73,10 @@ docs-build: env-dev ## Build the docs site into site/
 	$(BIN)/mkdocs build --strict
 
 slides: env-dev ## Build the talk's deck into dist/slides/ and serve it on http://127.0.0.1:8002
-	$(BIN)/python -m demo.slides serve --port 8002
+	$(BIN)/python -m demo.workshop.slides serve --port 8002
 
 slides-pdf: env-dev ## Export the talk's deck to dist/slides.pdf (Debian's Chromium: apt-get install chromium)
-	$(BIN)/python -m demo.slides pdf --out dist/slides.pdf
+	$(BIN)/python -m demo.workshop.slides pdf --out dist/slides.pdf
 
 lab: env-lab ## Open the notebooks in JupyterLab
 	@# The notebooks are jupytext .py files: open them as notebooks with a click, not as text.

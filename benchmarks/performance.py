@@ -43,10 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from cold_start import CASES, measure
 
-from demo.client import BankApi
-from demo.compare import quiet_logs, run_scenario, scenario_stream
-from demo.fintech import FintechClient, Mode
-from demo.scenarios import SCENARIOS, Run, Step, score
+from demo.parties.client import BankApi
+from demo.parties.fintech import FintechClient, Mode
+from demo.resilience.compare import quiet_logs, run_scenario, scenario_stream
+from demo.resilience.scenarios import SCENARIOS, Run, Step, score
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "performance.json"
@@ -58,7 +58,7 @@ WARM_UP = 40  # deliveries sent to each system before its latency is measured
 
 
 class RemoteSystem:
-    """A :class:`demo.compare.System` whose bank runs in its own process."""
+    """A :class:`demo.resilience.compare.System` whose bank runs in its own process."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -98,7 +98,7 @@ class RemoteSystem:
     def signing_secret(self) -> str:
         return self._secret
 
-    # -- demo.compare.System, for a calm run (no fault to act on) ------------------------------
+    # -- demo.resilience.compare.System, for a calm run (no fault to act on) ------------------------------
 
     def act(self, step: Step, run: Run) -> None:
         raise NotImplementedError(f"{self.name} in its own process takes no fault ({step.action})")
@@ -299,7 +299,7 @@ def cold_start(runs: int) -> dict[str, Any]:
 
 
 def zip_size() -> dict[str, Any]:
-    from demo.shipping import package
+    from demo.aws.shipping import package
 
     with tempfile.TemporaryDirectory() as tmp:
         sam = package("dev", Path(tmp) / "out", Path(tmp) / "build")

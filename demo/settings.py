@@ -1,10 +1,12 @@
-"""The demo's defaults in one place: ports, URLs, the local-only secrets.
+"""The demo's defaults in one place: ports, URLs, the local-only secrets, and the check that a port is free.
 
 Every default port here can be changed on the command line; tests use free ports (port 0).
+Every part of the demo may import this module; it imports nothing of the demo.
 """
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 # The Chalice project (app.py, chalicelib/, .chalice/, resources.yaml), inside the demo package.
@@ -27,3 +29,12 @@ CLIENT_CONTROL_URL = f"http://{HOST}:{CLIENT_CONTROL_PORT}"
 # The secret the bank signs its webhooks to the local fintech client with, when none is set in
 # CLIENT_WEBHOOK_SECRET. Local demo only: on AWS the secret lives in SSM (step 4).
 LOCAL_WEBHOOK_SECRET = "whsec-local-demo-only"  # noqa: S105
+
+
+def ensure_free(host: str, port: int) -> None:
+    """Raise OSError (EADDRINUSE) if ``host:port`` cannot be bound, as a server would bind it."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        probe.bind((host, port))

@@ -37,8 +37,8 @@
 # the broker, the worker and a SQLite file in a temporary folder. Port 0 picks any free port.
 
 # %%
-from demo.fintech import FintechClient, Mode
 from demo.monolith import Monolith
+from demo.parties.fintech import FintechClient, Mode
 
 client = FintechClient(port=0, control_port=0).start()
 monolith = Monolith(port=0, client_url=client.webhook_url).start()
@@ -51,7 +51,7 @@ print("broker:  ", monolith.broker.display_url)
 # contract as the serverless API (`POST /notifications`, `GET /wallets/<id>/balance`).
 
 # %%
-from demo.client import BankApi
+from demo.parties.client import BankApi
 
 api = BankApi(monolith.url, monolith.signing_secret)
 api.health()
@@ -86,14 +86,14 @@ def drained():
 # %% [markdown]
 # ## A seeded stream: shuffled, with duplicates
 #
-# `demo.processor.generate` simulates the card processor, as in step 1: a plausible story per
+# `demo.parties.processor.generate` simulates the card processor, as in step 1: a plausible story per
 # wallet (`w-1` to `w-4`), delivered shuffled and with about 20 % duplicates, and the balances
 # it adds up to.
 
 # %%
 from collections import Counter
 
-from demo.processor import generate
+from demo.parties.processor import generate
 
 stream = generate(40, seed=7)
 statuses = Counter(api.send(e).status_code for e in stream.deliveries)
@@ -153,12 +153,12 @@ print("worker:", monolith.status()["worker_stats"])
 #
 # To see it, the processor sends a wave of payins (10.00 EUR, three per wallet) every half
 # second, and half a second after each wave we sample the broker's queue and the backlog of each
-# wallet. `demo.processor.envelope` builds each notification as the processor does.
+# wallet. `demo.parties.processor.envelope` builds each notification as the processor does.
 
 # %%
 import random
 
-from demo.processor import envelope
+from demo.parties.processor import envelope
 
 rng = random.Random(0)
 

@@ -27,8 +27,8 @@
 # worker the way Lambda's SQS event source mapping does.
 
 # %%
-from demo.fintech import FintechClient
 from demo.localcloud import LocalCloud
+from demo.parties.fintech import FintechClient
 
 # The fintech client receives the bank's webhooks (step 2); here it only needs to be listening.
 client = FintechClient(port=0, control_port=0).start()
@@ -46,7 +46,7 @@ print("AWS endpoint:", cloud.aws_endpoint)
 # app reads it.
 
 # %%
-from demo.client import BankApi
+from demo.parties.client import BankApi
 
 api = BankApi(cloud.api_url, cloud.signing_secret)
 api.health()
@@ -241,7 +241,7 @@ import time
 from chalicelib.bootstrap import container
 from demo.bank.ledger import decide
 from demo.bank.notifications import parse
-from demo.client import encode
+from demo.parties.client import encode
 
 ledger = container().ledger
 state = ledger.read(WALLET, None)
@@ -263,13 +263,13 @@ cloud.queue_depths()
 # %% [markdown]
 # ## A seeded stream: shuffled, with duplicates
 #
-# `demo.processor` simulates the card processor: for each wallet a plausible story (payins,
+# `demo.parties.processor` simulates the card processor: for each wallet a plausible story (payins,
 # authorizations, then settlements, reversals or refunds), delivered shuffled and with about
 # 20 % duplicates. It computes the balance each wallet should end with from the story itself,
 # independently of the bank's ledger. The stream uses the wallets `w-1` to `w-4`.
 
 # %%
-from demo.processor import generate
+from demo.parties.processor import generate
 
 stream = generate(60, seed=7)
 print(len(stream.deliveries), "deliveries")

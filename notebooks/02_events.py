@@ -27,8 +27,8 @@
 # one per consumer.
 
 # %%
-from demo.fintech import FintechClient, Mode
 from demo.localcloud import LocalCloud
+from demo.parties.fintech import FintechClient, Mode
 
 # The fintech client: it receives, verifies and deduplicates the bank's webhooks.
 client = FintechClient(port=0, control_port=0).start()
@@ -38,7 +38,7 @@ print("bank API:       ", cloud.api_url)
 print("client webhooks:", client.webhook_url)
 
 # %%
-from demo.client import BankApi
+from demo.parties.client import BankApi
 
 api = BankApi(cloud.api_url, cloud.signing_secret)
 
@@ -50,7 +50,7 @@ api = BankApi(cloud.api_url, cloud.signing_secret)
 # notifications queue, then the webhooks and audit queues that the bus fills.
 
 # %%
-from demo.processor import generate
+from demo.parties.processor import generate
 
 stream = generate(12, seed=21, wallets=2, wallet_prefix="ev-")
 print(len(stream.deliveries), "deliveries:", stream.distinct, "distinct,", stream.duplicates, "duplicates")
@@ -156,7 +156,7 @@ assert received_ids(outage) == set()
 # deletes it from the DLQ. `bankdemo redrive bank-webhooks` does the same from a terminal.
 
 # %%
-from demo.queues import redrive
+from demo.aws.queues import redrive
 
 client.set_mode(Mode.UP)
 logging.getLogger("bank").setLevel(logging.NOTSET)

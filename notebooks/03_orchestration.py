@@ -33,9 +33,9 @@
 import time
 import uuid
 
-from demo.client import BankApi
-from demo.fintech import FintechClient
 from demo.localcloud import LocalCloud
+from demo.parties.client import BankApi
+from demo.parties.fintech import FintechClient
 
 client = FintechClient(port=0, control_port=0).start()
 cloud = LocalCloud(aws_port=0, api_port=0, client_url=client.webhook_url)  # port 0: any free port
@@ -296,14 +296,14 @@ assert sorted(r["status"] for r in api.reviews("all")) == ["approved", "escalate
 # ## What it costs
 #
 # A Standard workflow is billed per **state transition**; an Express workflow per request and
-# per GB-second of duration. `demo/costs.py` counts the states entered on each way through the
+# per GB-second of duration. `demo/aws/costs.py` counts the states entered on each way through the
 # workflow by walking its definition (the file moto just ran) and applies the public prices of
-# `demo/data/prices.yaml`. Here: 1,000 reviews of each outcome, each decided within 4 hours.
+# `demo/aws/prices.yaml`. Here: 1,000 reviews of each outcome, each decided within 4 hours.
 
 # %%
 from IPython.display import Markdown
 
-from demo import costs
+from demo.aws import costs
 
 REVIEWS = 1_000
 DECISION_WAIT = 4 * 3600  # seconds the workflow waits for the compliance officer
@@ -325,7 +325,7 @@ rows.append(
     f"{price['standard']['per_state_transition']:.6f} per state transition "
     f"({price['standard']['free_transitions_per_month']:,} free a month); Express "
     f"{price['express']['per_request']:.6f} per request and {price['express']['per_gb_second']:.8f} "
-    f"per GB-second. Computed by `demo/costs.py` from `demo/data/prices.yaml`."
+    f"per GB-second. Computed by `demo/aws/costs.py` from `demo/aws/prices.yaml`."
 )
 assert {c.outcome for c in review_costs} == {"ReviewApproved", "ReviewRejected", "ReviewEscalated"}
 Markdown("\n".join(rows))

@@ -36,9 +36,9 @@ import logging
 import time
 import uuid
 
-from demo.client import BankApi, encode
-from demo.fintech import FintechClient
 from demo.localcloud import LocalCloud
+from demo.parties.client import BankApi, encode
+from demo.parties.fintech import FintechClient
 
 client = FintechClient(port=0, control_port=0).start()
 cloud = LocalCloud(aws_port=0, api_port=0, client_url=client.webhook_url)  # port 0: any free port
@@ -428,7 +428,7 @@ yourturn.check_step4_card_permissions(may_seal, may_decrypt)
 
 # %% [markdown]
 # **2. Your card, at rest.** Send a card authorization with a card number of your own
-# (`demo.processor.luhn_pan(random.Random(seed))` makes a valid test number) to a wallet of
+# (`demo.parties.processor.luhn_pan(random.Random(seed))` makes a valid test number) to a wallet of
 # your own. The secret was rotated above, and `api` still signs with the first one: send it with
 # a `BankApi` that signs with the current secret, `cloud.signing_secret`. Then scan the
 # **whole** ledger table and count the items in which your card number appears in clear, and
@@ -450,7 +450,7 @@ yourturn.check_step4_card_at_rest(cloud, my_pan, items_with_my_pan, my_card)
 # ```python
 # import random
 #
-# from demo.processor import luhn_pan
+# from demo.parties.processor import luhn_pan
 #
 # my_pan = luhn_pan(random.Random(2024))
 # mine = card_authorization("sec-you", "auth-you", 1_999)

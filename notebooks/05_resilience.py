@@ -37,9 +37,9 @@ import time
 
 import httpx
 
-from demo.client import BankApi
-from demo.fintech import FintechClient
 from demo.localcloud import LocalCloud
+from demo.parties.client import BankApi
+from demo.parties.fintech import FintechClient
 
 client = FintechClient(port=0, control_port=0).start()
 cloud = LocalCloud(aws_port=0, api_port=0, client_url=client.webhook_url)  # port 0: any free port
@@ -81,7 +81,7 @@ app_log.addHandler(captured)
 # stream of card processor notifications, signed, as in the earlier steps:
 
 # %%
-from demo.processor import generate
+from demo.parties.processor import generate
 
 cloud.faults.set("dynamodb", "down")
 stream = generate(10, seed=55, wallets=2, wallet_prefix="res-")
@@ -163,19 +163,19 @@ assert not any(final["bank-notifications-dlq"].values())
 # %% [markdown]
 # ## The same faults, thrown at both systems
 #
-# `demo.compare.compare` runs one scenario against both systems at once: the Flask monolith of
+# `demo.resilience.compare.compare` runs one scenario against both systems at once: the Flask monolith of
 # step 0 with its broker, and the serverless bank on this local cloud. One seeded stream, the same
 # pace (6 deliveries a second), the same fault schedule by the clock. The processor retries a
 # refused delivery 3 times, half a second apart, then gives up, as card processors do. Then each
 # system drains, the serverless side redrives its dead-letter queues, and each run is scored
 # against an **oracle**: the same notifications applied once each to an in-memory ledger.
 #
-# The scenarios, as `demo/scenarios.py` defines them:
+# The scenarios, as `demo/resilience/scenarios.py` defines them:
 
 # %%
 from IPython.display import Markdown, display
 
-from demo.scenarios import SCENARIOS
+from demo.resilience.scenarios import SCENARIOS
 
 rows = ["| scenario | what happens | what the monolith is expected to lose |", "|---|---|---|"]
 rows += [f"| `{s.name}` | {s.summary} | {s.monolith_loss} |" for s in SCENARIOS.values()]
@@ -187,7 +187,7 @@ display(Markdown("\n".join(rows)))
 # once for both runs.
 
 # %%
-from demo.compare import MonolithSystem, ServerlessSystem, compare
+from demo.resilience.compare import MonolithSystem, ServerlessSystem, compare
 
 systems = (MonolithSystem(), ServerlessSystem(cloud=cloud, client=client))
 started = time.monotonic()
@@ -196,7 +196,7 @@ client_outage = compare("client-outage", count=40, rate=6, systems=systems)
 print(f"both scenarios run in {time.monotonic() - started:.0f} s")
 
 # %%
-from demo.report import measured_line, scorecard_markdown
+from demo.workshop.report import measured_line, scorecard_markdown
 
 display(Markdown(f"**database-outage**. {measured_line(outage)}\n\n{scorecard_markdown(outage)}"))
 
@@ -243,7 +243,7 @@ assert monolith["webhooks_lost"] > 0
 
 # %%
 # %matplotlib inline
-from demo.report import fault_windows, resilience_figure
+from demo.workshop.report import fault_windows, resilience_figure
 
 windows, _ = fault_windows(outage["timeline"]["serverless"])
 print("fault windows (s):", [(round(a, 1), round(b, 1), label) for a, b, label in windows])

@@ -34,7 +34,7 @@
 #
 # `bankdemo package --stage dev` (`make package`) runs `chalice package` in a build copy of the
 # project and writes two files: the SAM template, with `resources.yaml` merged in, and the
-# deployment zip that every function runs. `demo.deploy.build` is what it calls; we package into
+# deployment zip that every function runs. `demo.aws.deploy.build` is what it calls; we package into
 # a temporary folder.
 
 # %%
@@ -45,7 +45,7 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from demo import deploy
+from demo.aws import deploy
 
 STAGE = "dev"
 workdir = tempfile.TemporaryDirectory(prefix="bank-ship-")
@@ -336,19 +336,19 @@ print("resources the template retains:", ", ".join(retained) or "none")
 # running on EC2 with its RabbitMQ (on EC2, or managed by Amazon MQ). Everything comes from the
 # real code:
 #
-# - **prices**: `demo/data/prices.yaml`, each service with its source and the date it was read
+# - **prices**: `demo/aws/prices.yaml`, each service with its source and the date it was read
 #   (us-east-1, USD);
-# - **what one notification does**: `demo.costs.PER_NOTIFICATION` and its neighbours, counted in
+# - **what one notification does**: `demo.aws.costs.PER_NOTIFICATION` and its neighbours, counted in
 #   `app.py`, `chalicelib/` and `resources.yaml` (a unit test checks them against the code);
 # - **what cannot be read off the code** (durations, batch sizes, the monolith's throughput):
-#   `demo.costs.Assumptions`, each value with its reason.
+#   `demo.aws.costs.Assumptions`, each value with its reason.
 #
 # Free tiers are left out: this is a business comparison (`free_tier=True` takes them off).
 
 # %%
 from IPython.display import Markdown, display
 
-from demo import costs
+from demo.aws import costs
 
 
 def markdown_table(month):
@@ -377,7 +377,7 @@ print(f"serverless / always-on at {N:,} a month: {serverless.total / always_on.t
 
 # %%
 # %matplotlib inline
-from demo import report
+from demo.workshop import report
 
 break_evens = report.break_evens()
 assert len(break_evens) == len(report.COST_OPTIONS), "every always-on option meets the serverless curve once"
@@ -467,7 +467,7 @@ report.performance_figure(performance)
 #
 # **1. DynamoDB's writes at half price.** (AWS cut DynamoDB's on-demand prices in November 2024;
 # the prices here are those after that cut.) The cost model reads its prices from
-# `demo/data/prices.yaml` through `costs.prices()`, which hands back the same dictionary each
+# `demo/aws/prices.yaml` through `costs.prices()`, which hands back the same dictionary each
 # time: change `per_write_request_unit` in it, compute, and put the old price back
 # (`try`/`finally`), or every later figure of this kernel is off.
 

@@ -217,7 +217,7 @@ def check_step3_threshold(cloud: Any, largest_unreviewed: Any) -> None:
         return
     from demo.bank.notifications import parse
     from demo.bank.reviews import needs_review
-    from demo.client import encode
+    from demo.parties.client import encode
 
     _hint(isinstance(largest_unreviewed, int), "the answer is an amount in cents (an int).")
 
@@ -461,18 +461,18 @@ def _prices_untouched() -> None:
     """The cost model's prices are those of prices.yaml: a changed price was put back."""
     import yaml
 
-    from demo import costs
+    from demo.aws import costs
 
     _hint(
         costs.prices() == yaml.safe_load(costs.PRICES.read_text()),
-        "the cost model's prices differ from demo/data/prices.yaml: put back the price you changed "
+        "the cost model's prices differ from demo/aws/prices.yaml: put back the price you changed "
         "(in a `try`/`finally`), then run your cell and this one again.",
     )
 
 
 def break_even_with_write_price(factor: float) -> int:
     """The first break-even against RabbitMQ on EC2 with DynamoDB's write price times ``factor``."""
-    from demo import costs
+    from demo.aws import costs
 
     dynamodb = costs.prices()["dynamodb"]
     saved = dynamodb["per_write_request_unit"]
@@ -487,7 +487,7 @@ def check_step6_write_price(break_even_half_price: Any) -> None:
     """The first break-even (RabbitMQ on EC2) if DynamoDB's write request price were halved."""
     if _unsolved(break_even_half_price):
         return
-    from demo import costs
+    from demo.aws import costs
 
     answer = _notifications(break_even_half_price, "break_even_half_price")
     _prices_untouched()
@@ -513,7 +513,7 @@ def check_step6_arm64(break_even_arm64: Any) -> None:
     """The first break-even (RabbitMQ on EC2) with the functions on arm64 (Graviton)."""
     if _unsolved(break_even_arm64):
         return
-    from demo import costs
+    from demo.aws import costs
 
     answer = _notifications(break_even_arm64, "break_even_arm64")
     _prices_untouched()

@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 import pytest
 import yaml
 
-from demo.slides import serving as serve  # noqa: F401 - a folder served on a free port, for the site's tests
+from demo.workshop.slides import serving as serve  # noqa: F401 - a folder served on a free port, for the site's tests
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS_DIR = ROOT / "notebooks"

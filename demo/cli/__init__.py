@@ -3,7 +3,7 @@
 Each other group of commands lives in its own module: working the running system from outside
 (``send``, ``balance``, ``status``, ``redrive``, ``audit``: ``system``), step 0's ``bankdemo
 monolith ...`` and ``bankdemo client ...``, and one module per step after. The presenter's tour
-(``demo.tour``) calls the same modules; nothing imports this one but the ``bankdemo`` script.
+(``demo.workshop.tour``) calls the same modules; nothing imports this one but the ``bankdemo`` script.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from demo import processor, settings
+from demo import settings
 from demo.cli import chaos, fintech, monolith, reviews, secret, ship, system, tour
 from demo.cli import compare as compare_cli
 from demo.cli import cost as cost_cli
@@ -32,7 +32,8 @@ from demo.cli.common import (
     fail,
     run_until_stopped,
 )
-from demo.client import BankApi
+from demo.parties import processor
+from demo.parties.client import BankApi
 
 app = typer.Typer(
     help="The serverless bank demo: a PHP monolith's migration to AWS Lambda, retold with Chalice.",
@@ -99,7 +100,7 @@ def demo(
     from demo.localcloud import LocalCloud, PortInUse  # moto: seconds to import, counted in "up in"
 
     stream = processor.generate(count, seed=seed, wallets=wallets, duplicates=duplicates)
-    from demo.fintech import FintechClient
+    from demo.parties.fintech import FintechClient
 
     client = FintechClient(port=0, control_port=0).start()  # the webhooks' receiver, in this process
     with console.status("Starting the local cloud (moto, the stack, the Chalice app)..."):
@@ -151,7 +152,7 @@ def demo(
 def _storm(cloud: Any, client: Any, count: int) -> None:
     """Step 5's finale: the storm scenario against the monolith and the serverless side just used."""
     from demo.cli.compare import scorecard_table
-    from demo.compare import MonolithSystem, ServerlessSystem, compare
+    from demo.resilience.compare import MonolithSystem, ServerlessSystem, compare
 
     console.print(
         f"\n[bold]The storm[/]: {count} deliveries, every fault of step 5 at once, against both systems."

@@ -10,7 +10,8 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from demo.localcloud.session import ensure_free, local_session
+from demo.localcloud.session import local_session
+from demo.settings import ensure_free
 
 console = Console()
 err = Console(stderr=True)

@@ -12,14 +12,14 @@ import typer
 from rich.table import Table
 
 from demo.cli.common import SeedOption, WalletsOption, console, fail
-from demo.scenarios import ROWS, SCENARIOS, cell
+from demo.resilience.scenarios import ROWS, SCENARIOS, cell
 
 ScenarioName = StrEnum("ScenarioName", {name: name for name in SCENARIOS})  # type: ignore[misc]
 SYSTEMS = ("monolith", "serverless")
 
 
 def scorecard_table(result: dict[str, Any]) -> Table:
-    """The scorecard of a ``demo.compare.compare`` result, one column per system."""
+    """The scorecard of a ``demo.resilience.compare.compare`` result, one column per system."""
     cards = result["scorecard"]
     table = Table(title=f"Scorecard: {result['scenario']} ({result['summary']})")
     table.add_column("")
@@ -51,7 +51,7 @@ def compare(
     timeout: Annotated[float, typer.Option(help="Seconds each system may take to drain.")] = 600.0,
 ) -> None:
     """Run the same seeded stream and fault schedule against the monolith and serverless; print the scorecard."""
-    from demo.compare import compare as run
+    from demo.resilience.compare import compare as run
 
     chosen = SCENARIOS[scenario.value]
     console.print(f"[bold]{chosen.name}[/]: {chosen.summary}")

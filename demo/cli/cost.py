@@ -1,7 +1,7 @@
 """``bankdemo cost --per-month N``: a month of the serverless bank against the always-on "before".
 
-The model is ``demo.costs`` (the counts per notification, the assumptions); the prices are
-``demo/data/prices.yaml``, each with its source and the date it was read.
+The model is ``demo.aws.costs`` (the counts per notification, the assumptions); the prices are
+``demo/aws/prices.yaml``, each with its source and the date it was read.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from demo import costs
+from demo.aws import costs
 from demo.cli.common import console
 
 
@@ -124,5 +124,5 @@ def cost(
     dates = sorted({read_on for _, read_on in costs.price_sources().values()})
     console.print(
         f"Prices: us-east-1, USD, from {costs.PRICES.name}, read on {', '.join(dates)} "
-        f"(each service's source is in the file). Assumptions: demo.costs.Assumptions."
+        f"(each service's source is in the file). Assumptions: demo.aws.costs.Assumptions."
     )

@@ -17,8 +17,8 @@ from demo.cli.common import (
     fail,
     run_until_stopped,
 )
-from demo.client import format_cents
-from demo.fintech import Mode
+from demo.parties.client import format_cents
+from demo.parties.fintech import Mode
 
 app = typer.Typer(
     help="The fintech client: receives, verifies and deduplicates the bank's webhooks.", no_args_is_help=True
@@ -41,7 +41,7 @@ def up(
     host: HostOption = settings.HOST,
 ) -> None:
     """Run the fintech client until Ctrl-C or SIGTERM."""
-    from demo.fintech import FintechClient
+    from demo.parties.fintech import FintechClient
 
     ensure_ports_free(host, {"webhook": port, "control": control_port})
     client = FintechClient(host=host, port=port, control_port=control_port, secret=secret).start()

@@ -15,12 +15,13 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from demo import processor, settings
+from demo import settings
 from demo.bank import notifications as n
 from demo.bank.errors import InvalidReviewQuery
 from demo.bank.reviews import parse_status
 from demo.cli.common import ApiOption, AwsOption, StageOption, console, fail
-from demo.client import BankApi, format_cents
+from demo.parties import processor
+from demo.parties.client import BankApi, format_cents
 
 STATE_MACHINE = "large-payment-review"
 ReasonOption = Annotated[str, typer.Option("--reason", help="Why: kept with the decision.")]

@@ -2,7 +2,7 @@
 
 ``package`` works offline. ``deploy`` and ``destroy`` check the credentials first, print what
 they will do, and ask before they do it (``--yes`` answers for you); the AWS calls are in
-demo/deploy.py.
+demo/aws/deploy.py.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from demo import deploy, settings
+from demo import settings
+from demo.aws import deploy
 from demo.cli.common import console, err, fail
 
 DIST = Path("dist")
@@ -37,7 +38,7 @@ def register(app: typer.Typer) -> None:
 
 
 def _known(stage: str) -> None:
-    from demo.shipping import aws_stages
+    from demo.aws.shipping import aws_stages
 
     stages = aws_stages()
     if stage not in stages:

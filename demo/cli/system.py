@@ -2,7 +2,7 @@
 and counters (``status``), move dead letters back (``redrive``), a wallet's audit trail.
 
 The command line (``bankdemo send|balance|status|redrive|audit``) and the presenter's tour
-(``demo.tour``) are two faces of these: the tour calls them and prints what the commands print.
+(``demo.workshop.tour``) are two faces of these: the tour calls them and prints what the commands print.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from demo import processor, settings
+from demo import settings
+from demo.aws.queues import queue_depths
+from demo.aws.queues import redrive as redrive_queue
 from demo.cli import reviews
 from demo.cli.common import (
     ApiOption,
@@ -31,10 +33,9 @@ from demo.cli.common import (
     signing_secret,
     unreachable,
 )
-from demo.client import BankApi, format_cents
 from demo.localcloud.session import chalicelib_module
-from demo.queues import queue_depths
-from demo.queues import redrive as redrive_queue
+from demo.parties import processor
+from demo.parties.client import BankApi, format_cents
 
 
 def register(app: typer.Typer) -> None:

@@ -36,12 +36,13 @@ from botocore.config import Config
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice
 
 from demo import settings
-from demo.cfn import inline_definitions, load_template
+from demo.aws.cfn import inline_definitions, load_template
+from demo.aws.queues import queue_depths
 from demo.localcloud.connection import Emulator, WireFaults, WireQueue, WireTransport
 from demo.localcloud.pollers import SqsPoller, Wakeup, Wakeups
-from demo.localcloud.session import REGION, ensure_free, local_session, on_project_path
+from demo.localcloud.session import REGION, local_session, on_project_path
 from demo.localcloud.wire import GIL_SWITCH_SECONDS
-from demo.queues import queue_depths
+from demo.settings import ensure_free
 
 PROJECT_DIR = settings.SERVERLESS_PROJECT
 TEMPLATE = PROJECT_DIR / "resources.yaml"

@@ -24,7 +24,7 @@ from werkzeug.serving import BaseWSGIServer, make_server  # noqa: E402
 
 from demo.localcloud import moto_patches  # noqa: E402
 from demo.localcloud.chaos import TARGET_PREFIXES, ChaosMiddleware, Faults  # noqa: E402
-from demo.localcloud.session import ensure_free  # noqa: E402
+from demo.settings import ensure_free  # noqa: E402
 
 
 class _QuietHandler(MotoRequestHandler):

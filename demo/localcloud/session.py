@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import socket
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -20,15 +19,6 @@ def local_session(region: str = REGION) -> boto3.Session:
     import boto3  # 0.8 s: only for the commands that talk to AWS
 
     return boto3.Session(aws_access_key_id="local", aws_secret_access_key="local", region_name=region)  # noqa: S106
-
-
-def ensure_free(host: str, port: int) -> None:
-    """Raise OSError (EADDRINUSE) if ``host:port`` cannot be bound, as a server would bind it."""
-    if port == 0:
-        return
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        probe.bind((host, port))
 
 
 def on_project_path() -> None:

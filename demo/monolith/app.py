@@ -12,13 +12,12 @@ from typing import Any, Self
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from demo.bank.errors import BankError
-from demo.localcloud.session import ensure_free
 from demo.monolith.broker import Broker
 from demo.monolith.database import Database, Inbox, SqliteLedger
 from demo.monolith.faults import FAULTS
 from demo.monolith.web import create_app
 from demo.monolith.worker import WebhookSender, Worker
-from demo.settings import CLIENT_WEBHOOK_URL, HOST, LOCAL_WEBHOOK_SECRET, MONOLITH_PORT
+from demo.settings import CLIENT_WEBHOOK_URL, HOST, LOCAL_WEBHOOK_SECRET, MONOLITH_PORT, ensure_free
 
 
 class UnknownFault(BankError):

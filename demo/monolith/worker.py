@@ -20,9 +20,9 @@ from demo.bank.errors import BankError
 from demo.bank.ledger import Balance
 from demo.bank.signature import SIGNATURE_HEADER, sign
 from demo.bank.webhooks import client_webhooks
-from demo.client import encode
 from demo.monolith.broker import Broker
 from demo.monolith.database import DatabaseUnavailable, SqliteLedger
+from demo.parties.client import encode
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ Markers, each on a line of its own in a page's Markdown:
   webhooks the real code builds for two notifications.
 - ``<!-- stage-settings -->``: every environment variable ``Settings.from_env`` reads, its
   default, and its value in each stage of ``.chalice/config.json``.
-- ``<!-- tour-beats -->``: the beats of ``bankdemo tour`` (``demo.tour.BEATS``), for the talk page.
+- ``<!-- tour-beats -->``: the beats of ``bankdemo tour`` (``demo.workshop.tour.BEATS``), for the talk page.
 
 Registered in mkdocs.yml under ``hooks:``. The functions that collect the data are public: the
 tests (tests/docs/test_reference_pages.py) compare the built pages with them.
@@ -514,7 +514,7 @@ def _http_example_markdown() -> str:
 
 
 def _template() -> dict[str, Any]:
-    from demo.cfn import load_template
+    from demo.aws.cfn import load_template
     from demo.settings import SERVERLESS_PROJECT
 
     return load_template(SERVERLESS_PROJECT / "resources.yaml")
@@ -752,7 +752,7 @@ def settings_variables() -> list[tuple[str, str]]:
 
 
 def _stage_settings_markdown() -> str:
-    from demo.shipping import chalice_config, stage_environment
+    from demo.aws.shipping import chalice_config, stage_environment
 
     stages = list(chalice_config()["stages"])
     environments = {stage: stage_environment(stage) for stage in stages}
@@ -767,7 +767,7 @@ def _stage_settings_markdown() -> str:
 
 
 def _tour_beats_markdown() -> str:
-    from demo.tour import BEATS
+    from demo.workshop.tour import BEATS
 
     rows = [[str(n), f"**{_cell(b.title)}**", _cell(b.does), _cell(b.look)] for n, b in enumerate(BEATS, 1)]
     return _table(["#", "Beat", "What it does", "Look at"], rows)

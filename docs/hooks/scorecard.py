@@ -3,24 +3,24 @@
 Markers, each on a line of its own in a page's Markdown (paths from the repository root):
 
 - ``<!-- scorecard: benchmarks/results/storm.json -->``: the run's scorecard, a Markdown table
-  (the rows of ``demo.scenarios.ROWS``, a column per system), after a line saying how the run
+  (the rows of ``demo.resilience.scenarios.ROWS``, a column per system), after a line saying how the run
   was made (its ``measured`` key, when it has one);
 - ``<!-- scorecard-plot: benchmarks/results/storm.json -->``: the run's backlog and latency over
-  time, an SVG drawn by ``demo.report.resilience_figure`` and added to the site as
+  time, an SVG drawn by ``demo.workshop.report.resilience_figure`` and added to the site as
   ``assets/scorecards/<name>.svg`` (text drawn as paths: it loads no font, and names no URL);
-- ``<!-- scenarios -->``: the resilience scenarios as ``demo/scenarios.py`` defines them;
+- ``<!-- scenarios -->``: the resilience scenarios as ``demo/resilience/scenarios.py`` defines them;
 - ``<!-- performance: benchmarks/results/performance.json -->``: step 6's performance run
   (``benchmarks/performance.py``): how it was measured, the cold start, the zip's size, the
-  latency and the throughput of both systems (``demo.report.performance_markdown``);
+  latency and the throughput of both systems (``demo.workshop.report.performance_markdown``);
 - ``<!-- performance-plot: benchmarks/results/performance.json -->``: its latency distributions
-  and throughputs, an SVG drawn by ``demo.report.performance_figure``, added as above;
+  and throughputs, an SVG drawn by ``demo.workshop.report.performance_figure``, added as above;
 - ``<!-- costs -->``: a month of the bank at a few volumes, the break-evens and the serverless
-  month by service, computed with ``demo.costs`` when the site is built
-  (``demo.report.costs_markdown``);
+  month by service, computed with ``demo.aws.costs`` when the site is built
+  (``demo.workshop.report.costs_markdown``);
 - ``<!-- costs-plot -->``: the same months over 10^3 to 10^9 notifications, log-log, an SVG
-  drawn by ``demo.report.costs_figure`` (``assets/scorecards/costs.svg``);
+  drawn by ``demo.workshop.report.costs_figure`` (``assets/scorecards/costs.svg``);
 - ``<!-- price-sources -->``: where each price of the cost model comes from, and when it was
-  read (``demo/data/prices.yaml``).
+  read (``demo/aws/prices.yaml``).
 
 A marker whose file does not exist fails the build. Registered in mkdocs.yml under ``hooks:``.
 """
@@ -35,8 +35,8 @@ from typing import Any
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
-# The markers, and what each stands for, live in demo.report: the slides (demo/slides.py) share them.
-from demo.report import COSTS_MARKER, MARKER, plot_name
+# The markers, and what each stands for, live in demo.workshop.report: the slides (demo/workshop/slides.py) share them.
+from demo.workshop.report import COSTS_MARKER, MARKER, plot_name
 
 SCENARIOS_MARKER = re.compile(r"^<!--\s*scenarios\s*-->\s*$", re.MULTILINE)
 PLOTS = "assets/scorecards"
@@ -48,7 +48,7 @@ def _root(config: Any) -> Path:
 
 
 def _result(config: Any, path: str) -> dict[str, Any]:
-    from demo.report import read_result
+    from demo.workshop.report import read_result
 
     try:
         return read_result(_root(config), path)
@@ -62,7 +62,7 @@ def _plot_uri(path: str) -> str:
 
 def on_files(files: Files, config: Any) -> Files:
     """Draw the plot of every ``*-plot`` marker, and add it to the site's files."""
-    from demo.report import marker_figure, svg
+    from demo.workshop.report import marker_figure, svg
 
     pages = [page.content_string for page in files.documentation_pages()]
     wanted = {(kind, path) for text in pages for kind, path in MARKER.findall(text) if kind.endswith("-plot")}
@@ -75,7 +75,7 @@ def on_files(files: Files, config: Any) -> Files:
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
-    from demo.report import marker_markdown, plot_alt
+    from demo.workshop.report import marker_markdown, plot_alt
 
     def link(uri: str) -> str:
         return posixpath.relpath(uri, posixpath.dirname(page.file.src_uri) or ".")
@@ -99,7 +99,7 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
 
 
 def _scenarios_table() -> str:
-    from demo.scenarios import SCENARIOS
+    from demo.resilience.scenarios import SCENARIOS
 
     lines = [
         "| Scenario | What happens | Fault schedule (at a fraction of the stream sent) | What the monolith is expected to lose |",
@@ -114,5 +114,5 @@ def _scenarios_table() -> str:
 def on_serve(server: Any, config: Any, builder: Any) -> Any:
     """``mkdocs serve`` rebuilds when a result file changes (a soak that finished, say), or a price."""
     server.watch(str(_root(config) / "benchmarks" / "results"))
-    server.watch(str(_root(config) / "demo" / "data"))
+    server.watch(str(_root(config) / "demo" / "aws" / "prices.yaml"))
     return server

@@ -1,7 +1,7 @@
 """MkDocs hook: the talk's deck, built into the site under ``slides/``, by ``mkdocs build`` and ``serve``.
 
 The deck is not a page of the site: it is reveal.js HTML that mkslides builds from ``slides/``,
-its figures drawn from the result files as this site's pages draw theirs (``demo/slides.py``).
+its figures drawn from the result files as this site's pages draw theirs (``demo/workshop/slides.py``).
 It is built after the site, into ``<site_dir>/slides/``; a deck that does not build fails the
 site's build. ``docs/talk.md`` links to it. Registered in mkdocs.yml under ``hooks:``.
 """
@@ -15,7 +15,7 @@ from mkdocs.exceptions import PluginError
 
 
 def on_post_build(config: Any) -> None:
-    from demo.slides import SlidesError, build
+    from demo.workshop.slides import SlidesError, build
 
     try:
         build(Path(config.site_dir) / "slides")

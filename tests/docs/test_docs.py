@@ -252,13 +252,13 @@ def test_step_1_page_shows_app_py_as_it_is(site: Path):
         (STEP_5, "demo/serverless/chalicelib/outages.py", "OutageRequeue"),
         (STEP_5, "demo/serverless/chalicelib/batch.py", "process_partial"),
         (STEP_5, "demo/monolith/web.py", "InboxThenBroker"),
-        (STEP_6, "demo/shipping.py", "stage_policy"),
-        (STEP_6, "demo/deploy.py", "check_credentials"),
-        (STEP_6, "demo/deploy.py", "Deployment.deploy"),
-        (STEP_6, "demo/deploy.py", "Deployment.wait"),
-        (STEP_6, "demo/deploy.py", "Deployment.store_secrets"),
-        (STEP_6, "demo/deploy.py", "Deployment.leftovers"),
-        (STEP_6, "demo/costs.py", "Assumptions"),
+        (STEP_6, "demo/aws/shipping.py", "stage_policy"),
+        (STEP_6, "demo/aws/deploy.py", "check_credentials"),
+        (STEP_6, "demo/aws/deploy.py", "Deployment.deploy"),
+        (STEP_6, "demo/aws/deploy.py", "Deployment.wait"),
+        (STEP_6, "demo/aws/deploy.py", "Deployment.store_secrets"),
+        (STEP_6, "demo/aws/deploy.py", "Deployment.leftovers"),
+        (STEP_6, "demo/aws/costs.py", "Assumptions"),
     ],
 )
 def test_step_pages_show_the_whole_definition_as_it_is(site: Path, page: str, path: str, name: str):
@@ -370,7 +370,7 @@ def test_step_5_page_shows_the_storm_scorecard_of_the_results_file(site: Path):
 
 
 def test_step_5_page_lists_every_scenario_as_defined(site: Path):
-    from demo.scenarios import SCENARIOS
+    from demo.resilience.scenarios import SCENARIOS
 
     tables = Tables(built_path(site, STEP_5).read_text(encoding="utf-8")).tables
     listed = next((t for t in tables if t and t[0][0] == "Scenario"), None)
@@ -395,20 +395,22 @@ def test_step_plots_are_in_the_site_and_name_no_url(site: Path, source: str, plo
 
 
 def test_step_6_page_shows_the_cost_models_counts_and_prices_as_they_are(site: Path):
-    from demo import costs
+    from demo.aws import costs
 
     code = read_page(site, STEP_6).code
-    source = (ROOT / "demo/costs.py").read_text(encoding="utf-8")
+    source = (ROOT / "demo/aws/costs.py").read_text(encoding="utf-8")
     for name in ("MIX", "PER_NOTIFICATION", "EVERY_NOTIFICATION", "PER_EVENT", "ITEM_BYTES"):
         line = next(line for line in source.splitlines() if line.startswith(f"{name}: dict"))
-        assert line in code, f"docs/{STEP_6} does not show {name}: move the --8<-- markers of demo/costs.py"
+        assert line in code, (
+            f"docs/{STEP_6} does not show {name}: move the --8<-- markers of demo/aws/costs.py"
+        )
     assert f"SQS_BATCH_SIZE = {costs.SQS_BATCH_SIZE}" in code
-    prices = (ROOT / "demo/data/prices.yaml").read_text(encoding="utf-8")
-    assert prices.strip() in code, "the step 6 page does not show demo/data/prices.yaml as it is"
+    prices = (ROOT / "demo/aws/prices.yaml").read_text(encoding="utf-8")
+    assert prices.strip() in code, "the step 6 page does not show demo/aws/prices.yaml as it is"
 
 
 def test_step_6_page_shows_the_costs_demo_costs_computes(site: Path):
-    from demo import costs
+    from demo.aws import costs
 
     html = built_path(site, STEP_6).read_text(encoding="utf-8")
     tables = Tables(html).tables
@@ -420,7 +422,7 @@ def test_step_6_page_shows_the_costs_demo_costs_computes(site: Path):
     assert rows["1,000,000"][0] == f"${costs.serverless_monthly(10**6).total:,.2f}"
     assert rows["1,000,000"][1] == f"${costs.always_on_monthly(10**6, 'self-hosted').total:,.2f}"
 
-    # the break-evens: the first, with one RabbitMQ node on EC2, where demo.costs finds it
+    # the break-evens: the first, with one RabbitMQ node on EC2, where demo.aws.costs finds it
     evens = next((t for t in tables if t and t[0][0] == "always-on option"), None)
     assert evens is not None, "no break-even table on the step 6 page"
     point = costs.break_even("self-hosted")

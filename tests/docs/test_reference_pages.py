@@ -214,7 +214,7 @@ def test_every_event_type_is_in_the_catalogue(site: Path):
 
 
 def test_every_rule_and_consumer_is_in_the_catalogue(site: Path):
-    from demo.cfn import load_template
+    from demo.aws.cfn import load_template
 
     template = load_template(ROOT / "demo/serverless/resources.yaml")
     rules = [name for name, r in template["Resources"].items() if r["Type"] == "AWS::Events::Rule"]
@@ -229,7 +229,7 @@ def test_every_rule_and_consumer_is_in_the_catalogue(site: Path):
 
 
 def test_the_configuration_page_lists_every_setting_and_stage(site: Path):
-    from demo.shipping import chalice_config, stage_environment
+    from demo.aws.shipping import chalice_config, stage_environment
 
     page = text(site, CONFIGURATION)
     for stage in chalice_config()["stages"]:
@@ -293,7 +293,7 @@ def test_each_page_is_in_the_nav_and_has_no_marker_left(site: Path, source: str)
 
 
 def test_the_talk_page_lists_every_beat_of_the_tour_in_order(site: Path):
-    from demo.tour import BEATS
+    from demo.workshop.tour import BEATS
 
     page = text(site, "talk.md")
     positions = [page.find(" ".join(beat.title.split())) for beat in BEATS]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from site_build import docs_site, shared_root, waits_on_shared_work
 
-from demo import report
-from demo.slides import SLIDES, SlidesError, build, cost_figures, export_pdf, figure, render
+from demo.workshop import report
+from demo.workshop.slides import SLIDES, SlidesError, build, cost_figures, export_pdf, figure, render
 
 pytestmark = waits_on_shared_work  # see tests/site_build.py
 

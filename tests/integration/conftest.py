@@ -6,9 +6,9 @@ import uuid
 
 import pytest
 
-from demo.client import BankApi
-from demo.fintech import FintechClient
 from demo.localcloud import LocalCloud
+from demo.parties.client import BankApi
+from demo.parties.fintech import FintechClient
 
 
 @pytest.fixture(scope="session")
@@ -54,8 +54,8 @@ def queue_url(cloud, sqs):
 @pytest.fixture
 def systems(cloud, fintech):
     """Both systems of the scenarios: a fresh monolith, and serverless on this worker's local cloud."""
-    from demo.compare import MonolithSystem, ServerlessSystem
-    from demo.fintech import Mode
+    from demo.parties.fintech import Mode
+    from demo.resilience.compare import MonolithSystem, ServerlessSystem
 
     monolith = MonolithSystem()
     serverless = ServerlessSystem(cloud, fintech)

@@ -10,7 +10,7 @@ from envelopes import authorization, make_envelope, payin, reversal, settlement
 
 from demo.bank.notifications import MAX_BODY_BYTES
 from demo.bank.signature import sign
-from demo.client import encode
+from demo.parties.client import encode
 
 
 def test_health_names_the_stage(api):

@@ -33,7 +33,7 @@ from test_api import BAD_INPUT
 from demo.bank.notifications import MAX_AMOUNT, MAX_BODY_BYTES
 from demo.bank.reviews import DEFAULT_THRESHOLD
 from demo.bank.signature import sign
-from demo.client import BankApi, encode
+from demo.parties.client import BankApi, encode
 
 PAGE = Path(__file__).resolve().parents[2] / "docs" / "reference" / "bad-input.md"
 NOTHING = "nothing"

@@ -17,7 +17,7 @@ from cloud_helpers import dead_letters
 from envelopes import authorization, payin
 from polling import poll_until
 
-from demo.fintech import Mode
+from demo.parties.fintech import Mode
 
 BANKDEMO = str(Path(sys.executable).with_name("bankdemo"))
 
@@ -149,7 +149,7 @@ def test_with_the_client_down_the_ledger_and_the_audit_go_on(cloud, api, faults,
     assert not any(w["payload"].get("wallet_id") == wallet for w in fintech.log()["webhooks"])
     fintech.set_mode(Mode.UP)
     cloud.wait_until_drained(timeout=60)
-    from demo.queues import redrive
+    from demo.aws.queues import redrive
 
     redrive(cloud.client("sqs"), "bank-webhooks", use_move_task=False)
     cloud.wait_until_drained(timeout=60)

@@ -1,13 +1,13 @@
 """The same faults against both systems, at a small size: what each scenario is designed to show.
 
 Serverless loses nothing, applies nothing twice, and its balances equal the oracle, whatever the
-scenario. The monolith loses what the scenario says it loses (demo/scenarios.py). The full-size
+scenario. The monolith loses what the scenario says it loses (demo/resilience/scenarios.py). The full-size
 storm (10,000 notifications) is a soak, not a test: benchmarks/storm.py.
 """
 
 from __future__ import annotations
 
-from demo.compare import compare
+from demo.resilience.compare import compare
 
 COUNT = 36
 RATE = 6.0

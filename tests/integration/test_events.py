@@ -8,10 +8,10 @@ import pytest
 from cloud_helpers import dead_letters
 from polling import poll_until
 
+from demo.aws.queues import redrive
 from demo.bank.events import event_id
-from demo.fintech import Mode
-from demo.processor import generate
-from demo.queues import redrive
+from demo.parties.fintech import Mode
+from demo.parties.processor import generate
 
 EVENTS = {"payin.received": ["BalanceUpdated"]}
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from demo.bank.signature import sign
-from demo.fintech import FintechClient, Mode
+from demo.parties.fintech import FintechClient, Mode
 from demo.settings import LOCAL_WEBHOOK_SECRET
 
 

@@ -17,9 +17,9 @@ from importlib import resources
 import pytest
 from cfnlint.api import ManualArgs, lint_file
 
-from demo.cfn import load_template
+from demo.aws.cfn import load_template
+from demo.aws.shipping import package
 from demo.settings import SERVERLESS_PROJECT
-from demo.shipping import package
 
 CHALICE_DIR = SERVERLESS_PROJECT / ".chalice"
 CONFIG = json.loads((CHALICE_DIR / "config.json").read_text())

@@ -12,10 +12,10 @@ from polling import poll_until
 
 from demo.bank.notifications import MAX_BODY_BYTES
 from demo.bank.signature import sign
-from demo.client import BankApi, encode
-from demo.fintech import FintechClient
 from demo.monolith import Monolith
-from demo.processor import generate
+from demo.parties.client import BankApi, encode
+from demo.parties.fintech import FintechClient
+from demo.parties.processor import generate
 
 
 @pytest.fixture

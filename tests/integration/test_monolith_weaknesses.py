@@ -12,10 +12,10 @@ import pytest
 from monolith_helpers import wait_until_drained
 from polling import poll_until
 
-from demo.client import BankApi
-from demo.fintech import FintechClient, Mode
 from demo.monolith import Monolith
-from demo.processor import generate
+from demo.parties.client import BankApi
+from demo.parties.fintech import FintechClient, Mode
+from demo.parties.processor import generate
 
 BROKER_URL = os.environ.get("BROKER_TEST_URL")  # a real RabbitMQ, started by .ci/run
 

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from demo.processor import generate
+from demo.parties.processor import generate
 
 
 class Lines(logging.Handler):

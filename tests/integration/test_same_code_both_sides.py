@@ -6,10 +6,10 @@ import uuid
 
 from monolith_helpers import wait_until_drained
 
-from demo.client import BankApi
-from demo.fintech import FintechClient
 from demo.monolith import Monolith
-from demo.processor import generate
+from demo.parties.client import BankApi
+from demo.parties.fintech import FintechClient
+from demo.parties.processor import generate
 
 
 def test_one_seeded_stream_gives_identical_balances_on_the_monolith_and_on_lambda(cloud, tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from envelopes import payin
 
-from demo.client import BankApi
+from demo.parties.client import BankApi
 
 
 def test_during_the_window_both_secrets_sign_and_after_it_only_the_new_one(cloud, wallet):

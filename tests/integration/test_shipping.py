@@ -9,8 +9,8 @@ import zipfile
 import pytest
 import yaml
 
-from demo.cfn import load_template
-from demo.shipping import package
+from demo.aws.cfn import load_template
+from demo.aws.shipping import package
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from demo.cfn import load_template
+from demo.aws.cfn import load_template
 from demo.localcloud.cloud import LOCAL_PARAMETERS, TEMPLATE, stage_environment
 
 

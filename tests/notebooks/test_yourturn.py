@@ -14,11 +14,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from demo import costs
+from demo.aws import costs
 from demo.bank.events import BALANCE_UPDATED, event_id
 from demo.bank.signature import sign
-from demo.client import encode
-from demo.processor import generate
+from demo.parties.client import encode
+from demo.parties.processor import generate
 
 PATH = Path(__file__).resolve().parents[2] / "notebooks" / "yourturn.py"
 

@@ -11,7 +11,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from demo.bank.signature import SIGNATURE_HEADER
-from demo.client import BankApi, NoAwsCredentials
+from demo.parties.client import BankApi, NoAwsCredentials
 
 AWS_API = "https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/api/"
 KEY, SECRET, TOKEN = "AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "a-session-token"
@@ -113,9 +113,9 @@ def test_without_aws_credentials_a_guarded_route_says_how_to_set_them_and_sends_
 
 
 def test_the_client_signs_exactly_the_routes_the_app_guards_with_iam():
-    """`IAM_ROUTE` in demo/client.py repeats what demo/serverless/app.py decides: they must agree."""
-    from demo.client import IAM_ROUTE
+    """`IAM_ROUTE` in demo/parties/client.py repeats what demo/serverless/app.py decides: they must agree."""
     from demo.localcloud.cloud import load_chalice_app
+    from demo.parties.client import IAM_ROUTE
 
     app = load_chalice_app().app
     routes = [

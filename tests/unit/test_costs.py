@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from demo import costs
+from demo.aws import costs
 
 
 def test_the_prices_say_where_and_when_they_come_from():

@@ -26,7 +26,7 @@ import yaml
 from botocore.stub import ANY, Stubber
 from typer.testing import CliRunner
 
-from demo import costs, deploy
+from demo.aws import costs, deploy
 from demo.cli import app
 
 ACCOUNT = "123456789012"
@@ -899,7 +899,7 @@ NOT_GRANTED = {
     "logs:PutBearerTokenAuthentication": "no BearerTokenAuthenticationEnabled",
     "logs:PutLogGroupDeletionProtection": "no DeletionProtectionEnabled",
 }
-# What demo/deploy.py calls itself, and the action each needs (sts:GetCallerIdentity needs none).
+# What demo/aws/deploy.py calls itself, and the action each needs (sts:GetCallerIdentity needs none).
 DEPLOY_CALLS = {
     "create_bucket": "s3:CreateBucket",
     "put_object": "s3:PutObject",

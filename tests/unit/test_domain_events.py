@@ -2,11 +2,11 @@ import json
 
 from envelopes import authorization, payin
 
+from demo.aws.queues import redrive
 from demo.bank import service
 from demo.bank.events import BALANCE_UPDATED, CARD_TRANSACTION_UPDATED, DomainEvent, event_id
 from demo.bank.memory import InMemoryLedger, InMemoryPublisher
 from demo.bank.notifications import parse
-from demo.queues import redrive
 
 
 def note(envelope):

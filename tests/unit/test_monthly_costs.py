@@ -16,15 +16,16 @@ import pytest
 from envelopes import authorization, payin, refund, reversal, settlement
 from typer.testing import CliRunner
 
-from demo import costs, processor
+from demo.aws import costs
+from demo.aws.cfn import load_template
 from demo.bank import service
 from demo.bank.events import events_for
 from demo.bank.ledger import Balance
 from demo.bank.notifications import parse
-from demo.cfn import load_template
 from demo.cli import app
 from demo.cli.cost import parse_per_month
 from demo.localcloud.session import chalicelib_module
+from demo.parties import processor
 from demo.settings import SERVERLESS_PROJECT
 
 ENVELOPES = {

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from demo import processor
 from demo.bank.events import BALANCE_UPDATED, CARD_TRANSACTION_UPDATED, event_id
-from demo.compare import scenario_stream
-from demo.scenarios import (
+from demo.parties import processor
+from demo.resilience.compare import scenario_stream
+from demo.resilience.scenarios import (
     ROWS,
     SCENARIOS,
     Run,
@@ -156,7 +156,7 @@ def test_a_backlog_reading_names_a_fault_that_came_and_went_while_it_was_taken()
     """On a busy cloud one reading can outlast a short outage: the reading still names it."""
     import threading
 
-    from demo import compare
+    from demo.resilience import compare
 
     run = Run("serverless")
     active: dict[str, str] = {}

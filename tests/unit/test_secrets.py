@@ -12,8 +12,8 @@ from demo.bank import service
 from demo.bank.errors import SignatureRejected
 from demo.bank.memory import InMemoryQueue, StaticSecrets
 from demo.bank.signature import sign
-from demo.client import encode
 from demo.localcloud.session import chalicelib_module
+from demo.parties.client import encode
 
 secrets_module = chalicelib_module("secrets")
 NAME = "/bank/unit/processor-signing-secret"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from demo.slides import _Quiet, _Server, serving
+from demo.workshop.slides import _Quiet, _Server, serving
 
 
 def test_serving_answers_the_folder_s_files(tmp_path):

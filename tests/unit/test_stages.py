@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from demo.aws.shipping import POLICY_STAGE, aws_stages, merge_template, stage_environment, stage_policy
 from demo.settings import SERVERLESS_PROJECT
-from demo.shipping import POLICY_STAGE, aws_stages, merge_template, stage_environment, stage_policy
 
 CONFIG = json.loads((SERVERLESS_PROJECT / ".chalice" / "config.json").read_text())
 STAGES = ("local", "dev", "prod")

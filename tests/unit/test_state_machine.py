@@ -8,8 +8,8 @@ import re
 
 import pytest
 
-from demo import costs
-from demo.cfn import inline_definitions, load_template
+from demo.aws import costs
+from demo.aws.cfn import inline_definitions, load_template
 from demo.settings import SERVERLESS_PROJECT
 
 DEFINITION = costs.REVIEW_DEFINITION

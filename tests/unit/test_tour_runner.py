@@ -6,7 +6,7 @@ import io
 
 import typer
 
-from demo.tour import BEATS, Beat, Checks, run_beats, summary
+from demo.workshop.tour import BEATS, Beat, Checks, run_beats, summary
 
 
 def fake(ran: list[str], name: str, ok: bool = True, raises: BaseException | None = None) -> Beat:

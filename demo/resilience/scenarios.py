@@ -2,7 +2,7 @@
 
 A scenario is a list of steps, each at a point of the stream (the fraction of deliveries sent).
 The steps name faults in the words of the system's job, and each system maps them onto its own
-parts (see ``demo.compare``):
+parts (see ``demo.resilience.compare``):
 
 | step            | the monolith                        | serverless                                |
 |-----------------|-------------------------------------|-------------------------------------------|
@@ -24,11 +24,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from demo import processor
 from demo.bank import notifications, service
 from demo.bank.events import BALANCE_UPDATED, CARD_TRANSACTION_UPDATED, event_id
 from demo.bank.memory import InMemoryLedger
-from demo.client import encode
+from demo.parties import processor
+from demo.parties.client import encode
 
 ACTIONS = (
     "database-down",

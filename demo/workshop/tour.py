@@ -30,10 +30,11 @@ from urllib.parse import urlparse
 
 import typer
 
-from demo import processor, settings
+from demo import settings
 from demo.bank import notifications as n
 from demo.cli.common import console, err
-from demo.client import BankApi, format_cents
+from demo.parties import processor
+from demo.parties.client import BankApi, format_cents
 
 # -- the beats' data: seeded, each beat its own wallets, so that any beat can run first ----------------
 
@@ -161,9 +162,9 @@ class Stage:
 
     @property
     def monolith(self) -> Any:
-        """The monolith and its own fintech client, in this process (``demo.compare.MonolithSystem``)."""
+        """The monolith and its own fintech client, in this process (``demo.resilience.compare.MonolithSystem``)."""
         if self._monolith is None:
-            from demo.compare import MonolithSystem
+            from demo.resilience.compare import MonolithSystem
 
             self._monolith = MonolithSystem()
         return self._monolith
@@ -177,8 +178,8 @@ class Stage:
         started: dict[str, Any] = {}
 
         def start() -> None:
-            from demo.fintech import FintechClient
             from demo.localcloud import LocalCloud
+            from demo.parties.fintech import FintechClient
 
             try:
                 started["client"] = FintechClient(port=0, control_port=0).start()
@@ -217,7 +218,7 @@ class Stage:
         return BankApi(self.api_url, self.signing_secret)
 
     def depths(self) -> dict[str, dict[str, int]]:
-        from demo.queues import queue_depths
+        from demo.aws.queues import queue_depths
 
         return queue_depths(self.aws("sqs"))
 
@@ -289,7 +290,7 @@ def running_stage(
 
 def _start_client(stage: Stage) -> Any:
     """A fintech client on the URL the bank sends its webhooks to, for the tour's duration."""
-    from demo.fintech import FintechClient
+    from demo.parties.fintech import FintechClient
 
     url = urlparse(_stack_value(stage, "client-webhook-url"))
     secret = _stack_value(stage, "client-webhook-secret")
@@ -314,8 +315,8 @@ def _start_client(stage: Stage) -> Any:
 @contextlib.contextmanager
 def embedded_stage() -> Iterator[Stage]:
     """A local cloud, the bank and a fintech client in this process, on free ports, for the tour's duration."""
-    from demo.fintech import FintechClient
     from demo.localcloud import LocalCloud
+    from demo.parties.fintech import FintechClient
 
     started = time.perf_counter()
     client = FintechClient(port=0, control_port=0).start()
@@ -769,7 +770,7 @@ def beat_serverless(stage: Stage, check: Checks) -> None:
 
 
 def beat_duplicates(stage: Stage, check: Checks) -> None:
-    from demo.scenarios import expected_webhooks
+    from demo.resilience.scenarios import expected_webhooks
 
     d = stream(STREAM_D)
     twice = part(d, d.deliveries + d.deliveries[::-1])
@@ -808,7 +809,7 @@ def beat_duplicates(stage: Stage, check: Checks) -> None:
 def beat_client_down(stage: Stage, check: Checks) -> None:
     from demo.cli import chaos as chaos_cli
     from demo.cli.system import queue_table, redrive
-    from demo.scenarios import expected_webhooks
+    from demo.resilience.scenarios import expected_webhooks
 
     e = stream(STREAM_E)
     wanted = {wid for d in e.deliveries for wid in expected_webhooks(d)}
@@ -1023,7 +1024,7 @@ def _stack_output(stage: Stage, name: str) -> str:
 
 def beat_storm(stage: Stage, check: Checks) -> None:
     from demo.cli.compare import scorecard_table
-    from demo.compare import MonolithSystem, ServerlessSystem, compare
+    from demo.resilience.compare import MonolithSystem, ServerlessSystem, compare
 
     count = STORM_COUNT
     if not stage.embedded:

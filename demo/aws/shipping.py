@@ -19,10 +19,10 @@ from typing import Any
 
 import yaml
 
-from demo.cfn import deep_merge, inline_definitions, load_template
+from demo.aws.cfn import deep_merge, inline_definitions, load_template
 from demo.settings import SERVERLESS_PROJECT
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 PROJECT_DIR = SERVERLESS_PROJECT
 
 

@@ -1,14 +1,14 @@
 """Results shown: Markdown tables and plots, the same in the notebooks, the docs site and the slides.
 
-- step 5: a resilience run (``demo.compare.compare``): ``scorecard_markdown``, ``resilience_figure``;
+- step 5: a resilience run (``demo.resilience.compare.compare``): ``scorecard_markdown``, ``resilience_figure``;
 - step 6: the performance run (``benchmarks/performance.py``): ``performance_markdown``,
-  ``performance_figure``; and the monthly cost model (``demo.costs``): ``costs_markdown``,
+  ``performance_figure``; and the monthly cost model (``demo.aws.costs``): ``costs_markdown``,
   ``price_sources_markdown``, ``costs_figure``;
 - the markers that pages and slides put where a table or a plot goes (``MARKER``,
   ``COSTS_MARKER``), and what each stands for (``marker_markdown``, ``marker_figure``).
 
 The notebooks, the docs site's hook (``docs/hooks/scorecard.py``) and the slides
-(``demo/slides.py``) use it, so they all draw the same figures the same way. matplotlib is imported inside the
+(``demo/workshop/slides.py``) use it, so they all draw the same figures the same way. matplotlib is imported inside the
 ``*_figure`` functions only: the CLI and the Lambda code never import this module, and it stays
 cheap for whoever wants the tables alone. matplotlib comes with the ``docs`` extra.
 """
@@ -20,7 +20,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from demo.scenarios import MENDS, ROWS, cell
+from demo.resilience.scenarios import MENDS, ROWS, cell
 
 SYSTEMS = ("monolith", "serverless")
 COLOURS = {"monolith": "#d95f02", "serverless": "#1f78b4"}
@@ -415,7 +415,7 @@ def performance_figure(result: dict[str, Any], *, width: float = 8.0) -> Any:
     return figure
 
 
-# -- step 6: a month of the bank (demo.costs) -------------------------------------------------
+# -- step 6: a month of the bank (demo.aws.costs) -------------------------------------------------
 
 # The always-on options against the serverless month: (broker, cluster, label, colour, line
 # style, where its break-even's label goes, in points from the point).
@@ -430,7 +430,7 @@ COST_VOLUMES = (10**4, 10**5, 10**6, 10**7, 10**8, 10**9)
 
 def break_evens() -> list[tuple[str, Any]]:
     """(option's label, ``costs.BreakEven``) of every volume where an always-on option meets serverless."""
-    from demo import costs
+    from demo.aws import costs
 
     return [
         (label, point)
@@ -445,7 +445,7 @@ def _dollars(value: float) -> str:
 
 def costs_markdown(volumes: tuple[int, ...] = COST_VOLUMES) -> str:
     """A month at a few volumes, each option a column; the break-evens; the serverless month by service."""
-    from demo import costs
+    from demo.aws import costs
 
     labels = [option[2] for option in COST_OPTIONS]
     month = [
@@ -492,14 +492,14 @@ def costs_markdown(volumes: tuple[int, ...] = COST_VOLUMES) -> str:
 
 
 def price_sources_markdown() -> str:
-    """Where the prices of the monthly model come from, and when they were read (``demo/data/prices.yaml``).
+    """Where the prices of the monthly model come from, and when they were read (``demo/aws/prices.yaml``).
 
     A table of the pages the file names; each service's ``note`` in the file says what the page
     gave, and where the figures it lacked come from.
     """
     from urllib.parse import urlsplit
 
-    from demo import costs
+    from demo.aws import costs
 
     lines = ["| prices of | source | read on |", "|---|---|---|"]
     for service, (source, read_on) in costs.price_sources().items():
@@ -512,7 +512,7 @@ def costs_figure(volumes: Any = None, *, width: float = 8.5) -> Any:
     """A month of the bank, serverless against each always-on option, log-log, the break-evens marked."""
     from matplotlib.figure import Figure
 
-    from demo import costs
+    from demo.aws import costs
 
     if volumes is None:  # 181 volumes, log-spaced from 10^3 to 10^9
         volumes = sorted({round(costs.LOW * (costs.HIGH / costs.LOW) ** (i / 180)) for i in range(181)})

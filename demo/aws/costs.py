@@ -1,4 +1,4 @@
-"""What a workflow costs, from its real definition and the public prices in ``demo/data/prices.yaml``.
+"""What a workflow costs, from its real definition and the public prices in ``demo/aws/prices.yaml``.
 
 Step Functions bills a Standard workflow per state transition (each state entered, retries
 included) and an Express workflow per request and per GB-second. The transitions of each way
@@ -21,7 +21,7 @@ import yaml
 
 from demo.settings import SERVERLESS_PROJECT
 
-PRICES = Path(__file__).resolve().parent / "data" / "prices.yaml"
+PRICES = Path(__file__).resolve().parent / "prices.yaml"
 REVIEW_DEFINITION = SERVERLESS_PROJECT / "statemachines" / "large-payment-review.asl.json"
 
 
@@ -139,7 +139,7 @@ CARD_REVERSAL = "card.reversal"
 CARD_REFUND = "card.refund"
 
 # --8<-- [start:counts]
-# The share of each notification type: the rolls demo/processor.py draws its stream with
+# The share of each notification type: the rolls demo/parties/processor.py draws its stream with
 # (payin below 0.15, authorization below 0.55, settlement below 0.80, reversal below 0.92,
 # refund above). Large payments (which start a step 3 review) are not in the mix.
 MIX: dict[str, float] = {

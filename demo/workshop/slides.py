@@ -2,12 +2,12 @@
 
 The slides name no measured number: a marker stands where one goes, rendered here from
 ``benchmarks/results/*.json`` and the cost model, as the docs site's hook renders its pages
-(``demo.report``: ``<!-- scorecard: benchmarks/results/storm.json -->``, ``<!-- costs-plot -->``...).
+(``demo.workshop.report``: ``<!-- scorecard: benchmarks/results/storm.json -->``, ``<!-- costs-plot -->``...).
 One marker more, for a number in a sentence: ``<!-- figure: benchmarks/results/storm.json#scorecard.
 monolith.lost -->`` (a path of keys, then an optional format spec: ``... | ,.1f``); the source
 ``costs`` is the cost model (``cost_figures``). A marker left unrendered fails the build.
 
-``python -m demo.slides build|serve|pdf`` (``make slides``, ``make slides-pdf``). matplotlib,
+``python -m demo.workshop.slides build|serve|pdf`` (``make slides``, ``make slides-pdf``). matplotlib,
 mkslides and playwright are imported inside the functions: ``demo`` is also the Lambda's package.
 """
 
@@ -28,9 +28,9 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from demo import report
+from demo.workshop import report
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SLIDES = ROOT / "slides"
 CHROMIUM = os.environ.get("BANKDEMO_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -50,7 +50,7 @@ class SlidesError(RuntimeError):
 
 def cost_figures() -> dict[str, Any]:
     """The cost model's figures, by key: ``month.<N>.<option>`` ($), ``break_even[_millions].<option>``."""
-    from demo import costs
+    from demo.aws import costs
 
     options = {f"{b}-cluster" if c else b: (b, c) for b, c, *_ in report.COST_OPTIONS}
     month = {
@@ -187,7 +187,9 @@ def export_pdf(site: Path, pdf: Path, chromium: str = CHROMIUM, timeout: float =
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m demo.slides", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m demo.workshop.slides", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("command", choices=("build", "serve", "pdf"))
     parser.add_argument(
         "--out", type=Path, help="dist/slides/ (build, serve; emptied first), dist/slides.pdf (pdf)"

@@ -38,7 +38,7 @@ from typing import Any
 
 import yaml
 
-from demo import cfn
+from demo.aws import cfn
 
 APP = "bank"
 # CAPABILITY_IAM: the template creates roles (generated names, hence not CAPABILITY_NAMED_IAM).
@@ -177,7 +177,7 @@ class Artefacts:
 
 def build(stage: str, out_dir: Path) -> Artefacts:
     """Package ``stage`` into ``out_dir`` (emptied first): ``chalice package`` in a build copy."""
-    from demo.shipping import package
+    from demo.aws.shipping import package
 
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -224,7 +224,7 @@ def template_url(bucket: str, region: str, key: str) -> str:
 
 def cost_line(notifications_per_month: int) -> str:
     """The plan's estimate: the serverless cost model (``bankdemo cost``) at that volume."""
-    from demo import costs
+    from demo.aws import costs
 
     estimate = costs.serverless_monthly(notifications_per_month)
     top = ", ".join(f"{service} ${cost:,.2f}" for service, cost in list(estimate.by_service().items())[:3])

@@ -19,10 +19,10 @@ import zlib
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-from demo import processor
-from demo.client import BankApi
-from demo.fintech import FintechClient, Mode
-from demo.scenarios import (
+from demo.parties import processor
+from demo.parties.client import BankApi
+from demo.parties.fintech import FintechClient, Mode
+from demo.resilience.scenarios import (
     MENDS,
     SCENARIOS,
     Run,
@@ -238,7 +238,7 @@ class ServerlessSystem:
         self.cloud.wait_until_drained(timeout=timeout)
 
     def redrive(self, run: Run, timeout: float) -> None:
-        from demo.queues import redrive
+        from demo.aws.queues import redrive
 
         run.dead_letters_before_redrive = self._dead_letters()
         for name, depth in sorted(self.cloud.queue_depths().items()):
