@@ -20,7 +20,7 @@ from typing import Any
 
 from rich.console import Console
 
-from demo.cli.compare import scorecard_table
+from demo.operations.tables import scorecard_table
 from demo.resilience.compare import compare
 
 RESULTS = Path(__file__).resolve().parent / "results" / "storm.json"

@@ -2,8 +2,9 @@
 
 Each other group of commands lives in its own module: working the running system from outside
 (``send``, ``balance``, ``status``, ``redrive``, ``audit``: ``system``), step 0's ``bankdemo
-monolith ...`` and ``bankdemo client ...``, and one module per step after. The presenter's tour
-(``demo.workshop.tour``) calls the same modules; nothing imports this one but the ``bankdemo`` script.
+monolith ...`` and ``bankdemo client ...``, and one module per step after. Each command parses its options
+and calls an operation of ``demo.operations``, as the presenter's tour (``demo.workshop``) does;
+nothing imports this package but the ``bankdemo`` script.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from demo.cli.common import (
     fail,
     run_until_stopped,
 )
+from demo.operations import tables
+from demo.operations.system import send_stream
 from demo.parties import processor
 from demo.parties.client import BankApi
 
@@ -115,7 +118,7 @@ def demo(
         )
         sent_at = time.perf_counter()
         with BankApi(cloud.api_url, cloud.signing_secret) as api:
-            accepted, rejected = system.send_stream(api, stream)
+            accepted, rejected = send_stream(api, stream)
             console.print(
                 f"{accepted} notifications accepted ({stream.distinct} distinct, {stream.duplicates} duplicates, "
                 f"shuffled), {len(rejected)} rejected"
@@ -134,8 +137,8 @@ def demo(
                 f"({heard['duplicates']} duplicate deliveries ignored)."
             )
             actual = {w: api.balance(w) for w in stream.expected}
-        console.print(system.queue_table(depths))
-        table, all_match = system.balance_table(stream, actual)
+        console.print(tables.queue_table(depths))
+        table, all_match = tables.balance_table(stream, actual)
         console.print(table)
         if rejected or not all_match:
             raise fail(
@@ -151,7 +154,6 @@ def demo(
 
 def _storm(cloud: Any, client: Any, count: int) -> None:
     """Step 5's finale: the storm scenario against the monolith and the serverless side just used."""
-    from demo.cli.compare import scorecard_table
     from demo.resilience.compare import MonolithSystem, ServerlessSystem, compare
 
     console.print(
@@ -163,7 +165,7 @@ def _storm(cloud: Any, client: Any, count: int) -> None:
             result = compare("storm", count=count, systems=(monolith, ServerlessSystem(cloud, client)))
     finally:
         monolith.stop()
-    console.print(scorecard_table(result))
+    console.print(tables.scorecard_table(result))
     serverless = result["scorecard"]["serverless"]
     if serverless["lost"] or serverless["applied_twice"] != 0 or not serverless["balances_equal_full_oracle"]:
         raise fail("the serverless side lost or doubled something in the storm: see the scorecard")

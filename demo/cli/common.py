@@ -5,16 +5,14 @@ from __future__ import annotations
 import signal
 import threading
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.console import Console
 
-from demo.localcloud.session import local_session
+from demo.operations.output import console, err, fail
 from demo.settings import ensure_free
 
-console = Console()
-err = Console(stderr=True)
+__all__ = ["console", "err", "fail"]  # what every command module takes from here
 
 ApiOption = Annotated[str, typer.Option("--api", envvar="BANK_API_URL", help="Base URL of the bank's API.")]
 AwsOption = Annotated[
@@ -46,12 +44,6 @@ WebhookSecretOption = Annotated[
 ]
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print ``message`` as an error and return the Exit to raise."""
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
-
-
 def ensure_ports_free(host: str, ports: dict[str, int]) -> None:
     """Fail clearly, and at once, if one of the named ports is taken."""
     for name, port in ports.items():
@@ -78,29 +70,3 @@ def run_until_stopped(stop: Callable[[], None], what: str) -> None:
         with console.status("Stopping..."):
             stop()
         console.print(f"{what} stopped.")
-
-
-def signing_secret(aws_endpoint: str, stage: str) -> str:
-    """The processor signing secret, as the local cloud stored it in SSM (SecureString)."""
-    import botocore.exceptions
-
-    ssm = local_session().client("ssm", endpoint_url=aws_endpoint)
-    name = f"/bank/{stage}/processor-signing-secret"
-    try:
-        return ssm.get_parameter(Name=name, WithDecryption=True)["Parameter"]["Value"]
-    except botocore.exceptions.EndpointConnectionError:
-        raise unreachable(aws_endpoint) from None
-    except botocore.exceptions.ClientError as error:
-        raise fail(f"cannot read {name} from SSM at {aws_endpoint}: {error}") from None
-
-
-def aws_client(aws_endpoint: str, service: str) -> Any:
-    from botocore.config import Config
-
-    # two tries, not legacy mode's ten for DynamoDB: with DynamoDB down, status answers at once
-    config = Config(retries={"mode": "standard", "max_attempts": 2})
-    return local_session().client(service, endpoint_url=aws_endpoint, config=config)
-
-
-def unreachable(aws_endpoint: str) -> typer.Exit:
-    return fail(f"no local cloud answers at {aws_endpoint}: start it with `bankdemo up`")

@@ -6,30 +6,15 @@ import json
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-from rich.table import Table
 
 from demo.cli.common import SeedOption, WalletsOption, console, fail
-from demo.resilience.scenarios import ROWS, SCENARIOS, cell
+from demo.operations.tables import scorecard_table
+from demo.resilience.scenarios import SCENARIOS
 
 ScenarioName = StrEnum("ScenarioName", {name: name for name in SCENARIOS})  # type: ignore[misc]
-SYSTEMS = ("monolith", "serverless")
-
-
-def scorecard_table(result: dict[str, Any]) -> Table:
-    """The scorecard of a ``demo.resilience.compare.compare`` result, one column per system."""
-    cards = result["scorecard"]
-    table = Table(title=f"Scorecard: {result['scenario']} ({result['summary']})")
-    table.add_column("")
-    for system in SYSTEMS:
-        table.add_column(system, justify="right")
-    for label, key in ROWS:
-        values = [cell(cards[s], key) for s in SYSTEMS]
-        bad = key in ("lost", "webhooks_lost", "broker_messages_lost", "gave_up") and values[0] != values[1]
-        table.add_row(label, *values, style="bold" if bad else None)
-    return table
 
 
 def compare(

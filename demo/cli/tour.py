@@ -1,6 +1,6 @@
 """``bankdemo tour`` and ``bankdemo reset``: the presenter's scripted live demo, and a clean slate in seconds.
 
-The handlers only parse options and print; the beats and the reset live in ``demo.workshop.tour``
+The handlers only parse options and print; the beats, the stage and the reset live in ``demo.workshop``
 (imported on first use, so that ``bankdemo --help`` stays quick).
 """
 
@@ -27,7 +27,7 @@ RESET_HELP = """Put the running system back to a clean state, without restarting
 
 
 def _beats() -> list[Any]:
-    from demo.workshop.tour import BEATS
+    from demo.workshop.beats import BEATS
 
     return BEATS
 
@@ -49,15 +49,8 @@ def tour(
     client_control: ClientControlOption = settings.CLIENT_CONTROL_URL,
     stage: StageOption = "local",
 ) -> None:
-    from demo.workshop.tour import (
-        BadInput,
-        NothingRunning,
-        check_url,
-        embedded_stage,
-        run_beats,
-        running_stage,
-        summary,
-    )
+    from demo.workshop.stage import BadInput, NothingRunning, check_url, embedded_stage, running_stage
+    from demo.workshop.tour import run_beats, summary
 
     beats = _beats()
     if start > len(beats):
@@ -97,7 +90,8 @@ def tour(
 
 def _reset(aws_endpoint: str, client_control: str, monolith: str | None, stage: str) -> None:
     started = time.perf_counter()  # boto3's import counted: it is part of the wait
-    from demo.workshop.tour import BadInput, NothingRunning, reset
+    from demo.workshop.reset import reset
+    from demo.workshop.stage import BadInput, NothingRunning
 
     try:
         with console.status("Resetting..."):

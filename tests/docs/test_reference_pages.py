@@ -293,7 +293,7 @@ def test_each_page_is_in_the_nav_and_has_no_marker_left(site: Path, source: str)
 
 
 def test_the_talk_page_lists_every_beat_of_the_tour_in_order(site: Path):
-    from demo.workshop.tour import BEATS
+    from demo.workshop.beats import BEATS
 
     page = text(site, "talk.md")
     positions = [page.find(" ".join(beat.title.split())) for beat in BEATS]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 
-import typer
-
-from demo.workshop.tour import BEATS, Beat, Checks, run_beats, summary
+from demo.operations.output import Failed
+from demo.workshop.beats import BEATS
+from demo.workshop.tour import Beat, Checks, run_beats, summary
 
 
 def fake(ran: list[str], name: str, ok: bool = True, raises: BaseException | None = None) -> Beat:
@@ -80,7 +80,7 @@ def test_a_beat_not_as_expected_is_reported_and_the_tour_goes_on(capsys):
     beats = [
         fake(ran, "one", ok=False),
         fake(ran, "two", raises=TimeoutError("the queues did not drain")),
-        fake(ran, "three", raises=typer.Exit(2)),  # a reused command failed
+        fake(ran, "three", raises=Failed(2)),  # an operation failed
         fake(ran, "four"),
     ]
     outcomes = run_beats(beats, None, auto=True, stdin=io.StringIO())
