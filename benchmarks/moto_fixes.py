@@ -1,4 +1,4 @@
-"""What the local cloud's fixes to moto buy (demo/localcloud/moto_patches.py): time per call, with and without.
+"""What the local cloud's fixes to moto buy (demo/localcloud/moto_patches/): time per call, with and without.
 
 Not a test: it prints medians of measured times. Each variant runs in a fresh interpreter, without
 a server or HTTP: the cost is moto's own. Depth 0 times whole requests through boto3 and moto's
