@@ -33,17 +33,12 @@
 import time
 import uuid
 
-from demo.localcloud import LocalCloud
-from demo.parties.client import BankApi
-from demo.parties.fintech import FintechClient
+from demo.workshop import lab
 
-client = FintechClient(port=0, control_port=0).start()
-cloud = LocalCloud(aws_port=0, api_port=0, client_url=client.webhook_url)  # port 0: any free port
-cloud.start()
-api = BankApi(cloud.api_url, cloud.signing_secret)
+setup = lab.serverless()  # the fintech client, then the local cloud; each on a free port
+client, cloud, api = setup.client, setup.cloud, setup.api
 sfn = cloud.client("stepfunctions")
 STATE_MACHINE = cloud.outputs["ReviewStateMachineArn"]
-print("bank API:     ", cloud.api_url)
 print("state machine:", STATE_MACHINE)
 
 # %% [markdown]
@@ -296,19 +291,20 @@ assert sorted(r["status"] for r in api.reviews("all")) == ["approved", "escalate
 # ## What it costs
 #
 # A Standard workflow is billed per **state transition**; an Express workflow per request and
-# per GB-second of duration. `demo/aws/costs.py` counts the states entered on each way through the
-# workflow by walking its definition (the file moto just ran) and applies the public prices of
-# `demo/aws/prices.yaml`. Here: 1,000 reviews of each outcome, each decided within 4 hours.
+# per GB-second of duration. `demo/aws/workflow_costs.py` counts the states entered on each way
+# through the workflow by walking its definition (the file moto just ran), and applies the
+# public prices of `demo/aws/prices.yaml`. Here: 1,000 reviews of each outcome, each decided
+# within 4 hours.
 
 # %%
 from IPython.display import Markdown
 
-from demo.aws import costs
+from demo.aws import costs, workflow_costs
 
 REVIEWS = 1_000
 DECISION_WAIT = 4 * 3600  # seconds the workflow waits for the compliance officer
 price = costs.prices()["stepfunctions"]
-review_costs = costs.review_costs(decision_wait_seconds=DECISION_WAIT)
+review_costs = workflow_costs.review_costs(decision_wait_seconds=DECISION_WAIT)
 
 rows = [
     f"| outcome | states entered | Standard, USD per {REVIEWS:,} reviews | Express, USD per {REVIEWS:,} reviews |",
@@ -319,13 +315,15 @@ for cost in review_costs:
     express_text = "cannot run it (no task token, 5 min at most)" if express is None else f"{express:,.4f}"
     rows.append(f"| {cost.outcome} | {cost.transitions} | {standard:,.4f} | {express_text} |")
     assert express is None  # every way through waits for a person
-    assert cost.transitions == len(costs.outcome_paths(costs.load_definition())[cost.outcome])
+    assert cost.transitions == len(
+        workflow_costs.outcome_paths(workflow_costs.load_definition())[cost.outcome]
+    )
 rows.append(
     f"\nPrices in USD, from {price['source']}, read on {price['read_on']}: Standard "
     f"{price['standard']['per_state_transition']:.6f} per state transition "
     f"({price['standard']['free_transitions_per_month']:,} free a month); Express "
     f"{price['express']['per_request']:.6f} per request and {price['express']['per_gb_second']:.8f} "
-    f"per GB-second. Computed by `demo/aws/costs.py` from `demo/aws/prices.yaml`."
+    f"per GB-second. Computed by `demo/aws/workflow_costs.py` from `demo/aws/prices.yaml`."
 )
 assert {c.outcome for c in review_costs} == {"ReviewApproved", "ReviewRejected", "ReviewEscalated"}
 Markdown("\n".join(rows))
@@ -338,13 +336,13 @@ Markdown("\n".join(rows))
 
 # %%
 approval = next(c for c in review_costs if c.outcome == "ReviewApproved")
-express_alone = costs.express_cost(1.0) * REVIEWS
+express_alone = workflow_costs.express_cost(1.0) * REVIEWS
 lines = [
     ("Express", f"{REVIEWS:,} executions of 1 s", express_alone),
     ("Standard", f"{REVIEWS:,} approvals", approval.per(REVIEWS)[0]),
 ]
 for per_month in (1_000, 10_000):
-    billed = costs.standard_monthly_cost(per_month * approval.transitions)
+    billed = workflow_costs.standard_monthly_cost(per_month * approval.transitions)
     lines.append(("Standard", f"{per_month:,} approvals a month, billed", billed))
 for kind, what, dollars in lines:
     print(f"{kind:9} {what:36} ${dollars:,.4f}")
@@ -415,6 +413,4 @@ yourturn.check_step3_review(api, cloud, my_review)
 # Done: stop the HTTP client, the local cloud and the fintech client.
 
 # %%
-api.close()
-cloud.stop()
-client.stop()
+setup.stop()

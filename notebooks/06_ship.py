@@ -34,7 +34,7 @@
 #
 # `bankdemo package --stage dev` (`make package`) runs `chalice package` in a build copy of the
 # project and writes two files: the SAM template, with `resources.yaml` merged in, and the
-# deployment zip that every function runs. `demo.aws.deploy.build` is what it calls; we package into
+# deployment zip that every function runs. `demo.aws.preflight.build` is what it calls; we package into
 # a temporary folder.
 
 # %%
@@ -45,11 +45,11 @@ from pathlib import Path
 
 from IPython.display import Markdown, display
 
-from demo.aws import deploy
+from demo.aws import deploy, preflight
 
 STAGE = "dev"
 workdir = tempfile.TemporaryDirectory(prefix="bank-ship-")
-artefacts = deploy.build(STAGE, Path(workdir.name) / STAGE)
+artefacts = preflight.build(STAGE, Path(workdir.name) / STAGE)
 template = artefacts.template()
 
 zip_bytes = artefacts.zip_path.stat().st_size
@@ -72,7 +72,7 @@ print(
 # permissions, and the API into a REST API, its deployment and its stage.
 
 # %%
-counts = deploy.resource_counts(template)
+counts = preflight.resource_counts(template)
 rows = ["| type | count |", "|---|--:|"] + [f"| {kind} | {count} |" for kind, count in counts.items()]
 display(Markdown("\n".join(rows) + f"\n\n**{sum(counts.values())} resources** in the template."))
 
@@ -121,15 +121,15 @@ print("\n".join(f"  {sid}" for sid in sids["ApplyNotifications"]))
 # The plan needs the identity only; here is the one for a made-up account (no AWS call):
 
 # %%
-identity = deploy.Identity(
+identity = preflight.Identity(
     account="123456789012", arn="arn:aws:iam::123456789012:user/deployer", region="eu-west-1"
 )
-plan = deploy.make_plan(identity, STAGE, template, notifications_per_month=100_000)
+plan = preflight.make_plan(identity, STAGE, template, notifications_per_month=100_000)
 print(f"account   {identity.account} ({identity.arn})")
 print(f"region    {identity.region}")
 print(f"stack     {plan.stack} (created, or updated if it exists)")
 print(f"bucket    {plan.bucket} (the zip and the template go there)")
-print(f"secrets   {', '.join(deploy.secret_parameters(STAGE).values())} (SecureStrings)")
+print(f"secrets   {', '.join(preflight.secret_parameters(STAGE).values())} (SecureStrings)")
 print(f"parameters {plan.parameters}")
 by_type = {}
 for logical_id, kind in plan.resources:
@@ -172,9 +172,9 @@ def no_aws_credentials():
 
 with no_aws_credentials():
     try:
-        deploy.check_credentials(deploy.open_session("eu-west-1"))
+        preflight.check_credentials(preflight.open_session("eu-west-1"))
         refusal = None
-    except deploy.DeployError as error:
+    except preflight.DeployError as error:
         refusal = str(error)
 print(refusal)
 assert refusal and refusal.startswith("no AWS credentials found")
@@ -293,7 +293,7 @@ for name, r in resources.items():
                 "nothing: " + code("aws kms cancel-key-deletion") + " would keep it",
             )
         )
-prefix = f"/aws/lambda/{deploy.APP}-{STAGE}-"
+prefix = f"/aws/lambda/{preflight.APP}-{STAGE}-"
 checklist.append(
     (
         f"log groups {code(prefix + '*')}: the stack deletes its {len(log_groups)}; Lambda makes a new one, "
@@ -305,17 +305,17 @@ parameters = [
     shown(r["Properties"]["Name"]) for r in resources.values() if r["Type"] == "AWS::SSM::Parameter"
 ]
 secure = [
-    *deploy.secret_parameters(STAGE).values(),
-    deploy.secret_parameters(STAGE)["signing"] + deploy.PREVIOUS_SUFFIX,
+    *preflight.secret_parameters(STAGE).values(),
+    preflight.secret_parameters(STAGE)["signing"] + deploy.PREVIOUS_SUFFIX,
 ]
 checklist.append(
     (
-        f"SSM parameters {code(f'/{deploy.APP}/{STAGE}/*')}: {', '.join(map(code, parameters))} goes with "
+        f"SSM parameters {code(f'/{preflight.APP}/{STAGE}/*')}: {', '.join(map(code, parameters))} goes with "
         f"the stack; `destroy` deletes {', '.join(map(code, secure))}",
         code("aws ssm delete-parameter --name <name>" + region),
     )
 )
-bucket = deploy.bucket_name(identity.account, identity.region)
+bucket = preflight.bucket_name(identity.account, identity.region)
 checklist.append(
     (
         f"the deploy bucket {code(bucket)}, shared by the stages of the account and region "
@@ -338,17 +338,17 @@ print("resources the template retains:", ", ".join(retained) or "none")
 #
 # - **prices**: `demo/aws/prices.yaml`, each service with its source and the date it was read
 #   (us-east-1, USD);
-# - **what one notification does**: `demo.aws.costs.PER_NOTIFICATION` and its neighbours, counted in
+# - **what one notification does**: `demo.aws.usage.PER_NOTIFICATION` and its neighbours, counted in
 #   `app.py`, `chalicelib/` and `resources.yaml` (a unit test checks them against the code);
 # - **what cannot be read off the code** (durations, batch sizes, the monolith's throughput):
-#   `demo.aws.costs.Assumptions`, each value with its reason.
+#   `demo.aws.usage.Assumptions`, each value with its reason.
 #
 # Free tiers are left out: this is a business comparison (`free_tier=True` takes them off).
 
 # %%
 from IPython.display import Markdown, display
 
-from demo.aws import costs
+from demo.aws import costs, usage
 
 
 def markdown_table(month):
@@ -377,13 +377,15 @@ print(f"serverless / always-on at {N:,} a month: {serverless.total / always_on.t
 
 # %%
 # %matplotlib inline
-from demo.workshop import report
+from demo.workshop import cost_report
 
-break_evens = report.break_evens()
-assert len(break_evens) == len(report.COST_OPTIONS), "every always-on option meets the serverless curve once"
+break_evens = cost_report.break_evens()
+assert len(break_evens) == len(cost_report.COST_OPTIONS), (
+    "every always-on option meets the serverless curve once"
+)
 for label, point in break_evens:
     print(f"{label}: {point.notifications:,} a month, ${point.always_on:,.2f}")
-report.costs_figure()
+cost_report.costs_figure()
 
 # %% [markdown]
 # Three RabbitMQ nodes on EC2 cost about what one Amazon MQ broker does (the dotted and the solid
@@ -411,9 +413,9 @@ for n in (10**6, 10**9):
         f"its '{top.item}' alone {top_share:.0%} ({top.quantity / n:.2f} {top.unit} a notification)"
     )
 
-counts = costs.mixed_counts()
+counts = usage.mixed_counts()
 transactions = counts["transaction_items"] * costs.prices()["dynamodb"]["transactional_write_units_per_item"]
-fan_out = counts["events"] * costs.PER_EVENT["audit_puts"]
+fan_out = counts["events"] * usage.PER_EVENT["audit_puts"]
 display(
     Markdown(
         f"Each notification writes **{transactions:.2f} WRU** in its ledger transaction (a transactional "
@@ -440,6 +442,7 @@ display(
 
 # %%
 from demo import settings
+from demo.workshop import performance_report
 
 
 def find_results(name):
@@ -452,10 +455,10 @@ def find_results(name):
 
 
 performance = json.loads(find_results("performance.json").read_text())
-display(Markdown(report.performance_markdown(performance)))
+display(Markdown(performance_report.performance_markdown(performance)))
 
 # %%
-report.performance_figure(performance)
+performance_report.performance_figure(performance)
 
 # %% [markdown]
 # ## Your turn

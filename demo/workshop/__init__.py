@@ -3,7 +3,9 @@
 - ``stage``: the system a tour runs against (a running ``bankdemo up``, or one it starts);
 - ``reset``: a running system put back to a clean state in seconds (``bankdemo reset``);
 - ``tour`` and ``beats``: the live demo, beat by beat (``bankdemo tour``);
-- ``report``: Markdown tables and plots for the notebooks, the docs and the slides;
+- ``report``, ``cost_report``, ``performance_report`` and ``markers``: the Markdown tables and plots
+  of the notebooks, the docs and the slides (resilience, costs, measured runs), and the markers
+  that stand for them in the pages;
 - ``slides``: the deck, its figures drawn from the result files;
 - ``lab``: the set-up every notebook starts with.
 

@@ -2,7 +2,7 @@
 
 The slides name no measured number: a marker stands where one goes, rendered here from
 ``benchmarks/results/*.json`` and the cost model, as the docs site's hook renders its pages
-(``demo.workshop.report``: ``<!-- scorecard: benchmarks/results/storm.json -->``, ``<!-- costs-plot -->``...).
+(``demo.workshop.markers``: ``<!-- scorecard: benchmarks/results/storm.json -->``, ``<!-- costs-plot -->``...).
 One marker more, for a number in a sentence: ``<!-- figure: benchmarks/results/storm.json#scorecard.
 monolith.lost -->`` (a path of keys, then an optional format spec: ``... | ,.1f``); the source
 ``costs`` is the cost model (``cost_figures``). A marker left unrendered fails the build.
@@ -28,7 +28,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from demo.workshop import report
+from demo.workshop import cost_report, markers, report
 
 ROOT = Path(__file__).resolve().parents[2]
 SLIDES = ROOT / "slides"
@@ -52,11 +52,11 @@ def cost_figures() -> dict[str, Any]:
     """The cost model's figures, by key: ``month.<N>.<option>`` ($), ``break_even[_millions].<option>``."""
     from demo.aws import costs
 
-    options = {f"{b}-cluster" if c else b: (b, c) for b, c, *_ in report.COST_OPTIONS}
+    options = {f"{b}-cluster" if c else b: (b, c) for b, c, *_ in cost_report.COST_OPTIONS}
     month = {
         str(n): {"serverless": costs.serverless_monthly(n).total}
         | {key: costs.always_on_monthly(n, b, cluster=c).total for key, (b, c) in options.items()}
-        for n in report.COST_VOLUMES
+        for n in cost_report.COST_VOLUMES
     }
     even = {key: costs.crossings(b, cluster=c)[0].notifications for key, (b, c) in options.items()}
     return {"month": month, "break_even": even, "break_even_millions": {k: v / 1e6 for k, v in even.items()}}
@@ -65,7 +65,7 @@ def cost_figures() -> dict[str, Any]:
 def figure(source: str, path: str, spec: str | None = None, root: Path = ROOT) -> str:
     """One number of a result file (or of ``cost_figures``), formatted: ``1,000``, ``yes``, ``4.93``."""
     try:
-        value: Any = cost_figures() if source == "costs" else report.read_result(root, source)
+        value: Any = cost_figures() if source == "costs" else markers.read_result(root, source)
         for key in path.split("."):
             value = value[int(key)] if isinstance(value, list) else value[key]
     except (FileNotFoundError, KeyError, IndexError, ValueError) as error:
@@ -81,17 +81,17 @@ def render(markdown: str, out: Path, root: Path = ROOT) -> str:
     """``markdown`` with its markers replaced; the plots written as SVG files into ``out``."""
 
     def table_or_plot(kind: str, path: str | None) -> str:
-        result = report.read_result(root, path) if path else None
+        result = markers.read_result(root, path) if path else None
         if not kind.endswith("-plot"):
-            return report.marker_markdown(kind, result) + "\n"
-        name = report.plot_name(kind, path)
+            return markers.marker_markdown(kind, result) + "\n"
+        name = markers.plot_name(kind, path)
         if not (out / name).exists():
-            (out / name).write_text(report.svg(report.marker_figure(kind, result)), encoding="utf-8")
-        return f'<img class="plot" src="{name}" alt="{report.plot_alt(kind, result)}">\n'
+            (out / name).write_text(report.svg(markers.marker_figure(kind, result)), encoding="utf-8")
+        return f'<img class="plot" src="{name}" alt="{markers.plot_alt(kind, result)}">\n'
 
     try:
-        markdown = report.MARKER.sub(lambda m: table_or_plot(*m.groups()), markdown)
-        markdown = report.COSTS_MARKER.sub(lambda m: table_or_plot(m.group(1), None), markdown)
+        markdown = markers.MARKER.sub(lambda m: table_or_plot(*m.groups()), markdown)
+        markdown = markers.COSTS_MARKER.sub(lambda m: table_or_plot(m.group(1), None), markdown)
     except FileNotFoundError as error:
         raise SlidesError(str(error)) from None
     markdown = FIGURE.sub(lambda m: figure(*m.groups(), root=root), markdown)

@@ -11,14 +11,16 @@ Markers, each on a line of its own in a page's Markdown (paths from the reposito
 - ``<!-- scenarios -->``: the resilience scenarios as ``demo/resilience/scenarios.py`` defines them;
 - ``<!-- performance: benchmarks/results/performance.json -->``: step 6's performance run
   (``benchmarks/performance.py``): how it was measured, the cold start, the zip's size, the
-  latency and the throughput of both systems (``demo.workshop.report.performance_markdown``);
+  latency and the throughput of both systems
+  (``demo.workshop.performance_report.performance_markdown``);
 - ``<!-- performance-plot: benchmarks/results/performance.json -->``: its latency distributions
-  and throughputs, an SVG drawn by ``demo.workshop.report.performance_figure``, added as above;
+  and throughputs, an SVG drawn by ``demo.workshop.performance_report.performance_figure``,
+  added as above;
 - ``<!-- costs -->``: a month of the bank at a few volumes, the break-evens and the serverless
   month by service, computed with ``demo.aws.costs`` when the site is built
-  (``demo.workshop.report.costs_markdown``);
+  (``demo.workshop.cost_report.costs_markdown``);
 - ``<!-- costs-plot -->``: the same months over 10^3 to 10^9 notifications, log-log, an SVG
-  drawn by ``demo.workshop.report.costs_figure`` (``assets/scorecards/costs.svg``);
+  drawn by ``demo.workshop.cost_report.costs_figure`` (``assets/scorecards/costs.svg``);
 - ``<!-- price-sources -->``: where each price of the cost model comes from, and when it was
   read (``demo/aws/prices.yaml``).
 
@@ -35,8 +37,8 @@ from typing import Any
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
-# The markers, and what each stands for, live in demo.workshop.report: the slides (demo/workshop/slides.py) share them.
-from demo.workshop.report import COSTS_MARKER, MARKER, plot_name
+# The markers, and what each stands for, live in demo.workshop.markers: the slides (demo/workshop/slides.py) share them.
+from demo.workshop.markers import COSTS_MARKER, MARKER, plot_name
 
 SCENARIOS_MARKER = re.compile(r"^<!--\s*scenarios\s*-->\s*$", re.MULTILINE)
 PLOTS = "assets/scorecards"
@@ -48,7 +50,7 @@ def _root(config: Any) -> Path:
 
 
 def _result(config: Any, path: str) -> dict[str, Any]:
-    from demo.workshop.report import read_result
+    from demo.workshop.markers import read_result
 
     try:
         return read_result(_root(config), path)
@@ -62,7 +64,8 @@ def _plot_uri(path: str) -> str:
 
 def on_files(files: Files, config: Any) -> Files:
     """Draw the plot of every ``*-plot`` marker, and add it to the site's files."""
-    from demo.workshop.report import marker_figure, svg
+    from demo.workshop.markers import marker_figure
+    from demo.workshop.report import svg
 
     pages = [page.content_string for page in files.documentation_pages()]
     wanted = {(kind, path) for text in pages for kind, path in MARKER.findall(text) if kind.endswith("-plot")}
@@ -75,7 +78,7 @@ def on_files(files: Files, config: Any) -> Files:
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
-    from demo.workshop.report import marker_markdown, plot_alt
+    from demo.workshop.markers import marker_markdown, plot_alt
 
     def link(uri: str) -> str:
         return posixpath.relpath(uri, posixpath.dirname(page.file.src_uri) or ".")

@@ -253,12 +253,12 @@ def test_step_1_page_shows_app_py_as_it_is(site: Path):
         (STEP_5, "demo/serverless/chalicelib/batch.py", "process_partial"),
         (STEP_5, "demo/monolith/web.py", "InboxThenBroker"),
         (STEP_6, "demo/aws/shipping.py", "stage_policy"),
-        (STEP_6, "demo/aws/deploy.py", "check_credentials"),
+        (STEP_6, "demo/aws/preflight.py", "check_credentials"),
         (STEP_6, "demo/aws/deploy.py", "Deployment.deploy"),
         (STEP_6, "demo/aws/deploy.py", "Deployment.wait"),
         (STEP_6, "demo/aws/deploy.py", "Deployment.store_secrets"),
         (STEP_6, "demo/aws/deploy.py", "Deployment.leftovers"),
-        (STEP_6, "demo/aws/costs.py", "Assumptions"),
+        (STEP_6, "demo/aws/usage.py", "Assumptions"),
     ],
 )
 def test_step_pages_show_the_whole_definition_as_it_is(site: Path, page: str, path: str, name: str):
@@ -395,16 +395,16 @@ def test_step_plots_are_in_the_site_and_name_no_url(site: Path, source: str, plo
 
 
 def test_step_6_page_shows_the_cost_models_counts_and_prices_as_they_are(site: Path):
-    from demo.aws import costs
+    from demo.aws import usage
 
     code = read_page(site, STEP_6).code
-    source = (ROOT / "demo/aws/costs.py").read_text(encoding="utf-8")
+    source = (ROOT / "demo/aws/usage.py").read_text(encoding="utf-8")
     for name in ("MIX", "PER_NOTIFICATION", "EVERY_NOTIFICATION", "PER_EVENT", "ITEM_BYTES"):
         line = next(line for line in source.splitlines() if line.startswith(f"{name}: dict"))
         assert line in code, (
-            f"docs/{STEP_6} does not show {name}: move the --8<-- markers of demo/aws/costs.py"
+            f"docs/{STEP_6} does not show {name}: move the --8<-- markers of demo/aws/usage.py"
         )
-    assert f"SQS_BATCH_SIZE = {costs.SQS_BATCH_SIZE}" in code
+    assert f"SQS_BATCH_SIZE = {usage.SQS_BATCH_SIZE}" in code
     prices = (ROOT / "demo/aws/prices.yaml").read_text(encoding="utf-8")
     assert prices.strip() in code, "the step 6 page does not show demo/aws/prices.yaml as it is"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from site_build import docs_site, shared_root, waits_on_shared_work
 
-from demo.workshop import report
+from demo.workshop import performance_report, report
 from demo.workshop.slides import SLIDES, SlidesError, build, cost_figures, export_pdf, figure, render
 
 pytestmark = waits_on_shared_work  # see tests/site_build.py
@@ -69,7 +69,7 @@ def test_the_scorecard_comes_from_the_storm_results(html: str):
 
 
 def test_the_performance_and_costs_come_from_their_results_and_the_cost_model(html: str):
-    assert report.performance_markdown(PERFORMANCE) in html
+    assert performance_report.performance_markdown(PERFORMANCE) in html
     assert f"The zip: {PERFORMANCE['zip']['mb']:,} MB" in html
     month = cost_figures()["month"]["1000000"]
     assert f"serverless ${month['serverless']:,.2f} against ${month['self-hosted']:,.2f}" in html

@@ -26,7 +26,7 @@ import yaml
 from botocore.stub import ANY, Stubber
 from typer.testing import CliRunner
 
-from demo.aws import costs, deploy
+from demo.aws import costs, deploy, preflight
 from demo.cli import app
 
 ACCOUNT = "123456789012"
@@ -143,7 +143,7 @@ def aws(monkeypatch):
 def counted(monkeypatch):
     """The real session, with no credentials, every AWS call counted; and packaging forbidden."""
     calls: list[tuple[str, str]] = []
-    real = deploy.open_session
+    real = preflight.open_session
 
     def open_session(region: str | None = None) -> Any:
         session = real(region)
@@ -219,7 +219,7 @@ def packaged(tmp_path_factory):
         patch.chdir(root)
         result = runner.invoke(app, ["package", "--stage", "dev"], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    return deploy.Artefacts(root / "dist" / "dev"), result.output
+    return preflight.Artefacts(root / "dist" / "dev"), result.output
 
 
 def test_package_writes_the_template_and_the_zip_and_says_what_they_hold(packaged):
@@ -228,13 +228,13 @@ def test_package_writes_the_template_and_the_zip_and_says_what_they_hold(package
     assert "template  dist/dev/sam.yaml" in output and "zip       dist/dev/deployment.zip" in output
     size = artefacts.zip_path.stat().st_size / 1_000_000
     assert f"({size:.2f} MB)" in output
-    counts = deploy.resource_counts(artefacts.template())
+    counts = preflight.resource_counts(artefacts.template())
     assert counts["AWS::Serverless::Function"] == 5 and counts["AWS::SQS::Queue"] == 8
     for kind, count in counts.items():
         assert re.search(rf"{re.escape(kind)}\s*│\s*{count}\s*│", output), kind
     assert f"{sum(counts.values())} resources in the template" in output
     assert artefacts.check("dev") == artefacts  # packaged for dev: deployable as dev...
-    with pytest.raises(deploy.DeployError, match="holds stage 'dev', not 'prod'"):
+    with pytest.raises(preflight.DeployError, match="holds stage 'dev', not 'prod'"):
         artefacts.check("prod")  # ...not as prod
 
 
@@ -275,12 +275,12 @@ def test_without_a_region_it_stops_before_any_call(counted, monkeypatch):
 def test_the_region_is_found_as_the_aws_cli_finds_it(monkeypatch):
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     monkeypatch.setenv("AWS_REGION", "eu-central-1")  # what boto3 alone ignores
-    assert deploy.open_session().region_name == "eu-central-1"
+    assert preflight.open_session().region_name == "eu-central-1"
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-2")
-    assert deploy.open_session().region_name == "eu-central-1"  # AWS_REGION first, as the CLI v2
-    assert deploy.open_session("ap-south-1").region_name == "ap-south-1"  # --region before both
+    assert preflight.open_session().region_name == "eu-central-1"  # AWS_REGION first, as the CLI v2
+    assert preflight.open_session("ap-south-1").region_name == "ap-south-1"  # --region before both
     monkeypatch.delenv("AWS_REGION")
-    assert deploy.open_session().region_name == "us-east-2"
+    assert preflight.open_session().region_name == "us-east-2"
 
 
 def test_refused_credentials_stop_there_too(monkeypatch):
@@ -323,7 +323,7 @@ def test_the_plan_lists_every_resource_then_no_creates_nothing(aws, packaged):
     for line in (f"account   {ACCOUNT}", f"region    {REGION}", "stage     dev", "stack     bank-dev"):
         assert line in output
     assert f"bucket    {BUCKET}" in output
-    planned = deploy.resources(artefacts.template())
+    planned = preflight.resources(artefacts.template())
     assert len(planned) == len(artefacts.template()["Resources"]) > 30
     assert f"The {len(planned)} resources of the template" in output
     for name, kind in planned:
@@ -354,7 +354,7 @@ def test_the_local_demos_webhook_secret_is_refused(counted):
 
 def test_the_cost_line_is_the_cost_models_total_and_its_largest_services():
     estimate = costs.serverless_monthly(1_000_000)
-    line = deploy.cost_line(1_000_000)
+    line = preflight.cost_line(1_000_000)
     assert line.startswith(
         f"estimated monthly cost: ${estimate.total:,.2f} at 1,000,000 notifications a month"
     )
@@ -488,11 +488,11 @@ def tiny(tmp_path):
     }
     (tmp_path / "sam.yaml").write_text(yaml.safe_dump(template))
     (tmp_path / "deployment.zip").write_bytes(b"PK\x05\x06" + bytes(18))
-    return deploy.Artefacts(tmp_path).check("dev")
+    return preflight.Artefacts(tmp_path).check("dev")
 
 
-def identity() -> deploy.Identity:
-    return deploy.Identity(account=ACCOUNT, arn=IDENTITY["Arn"], region=REGION)
+def identity() -> preflight.Identity:
+    return preflight.Identity(account=ACCOUNT, arn=IDENTITY["Arn"], region=REGION)
 
 
 def test_a_redeploy_updates_keeps_the_url_and_the_secrets_under_the_key_and_replaces_the_others(tiny):
@@ -550,7 +550,7 @@ def test_a_redeploy_updates_keeps_the_url_and_the_secrets_under_the_key_and_repl
         },
     )
     deployment = deploy.Deployment(session, identity(), say=said.append, sleep=slept.append)
-    plan = deploy.make_plan(identity(), "dev", tiny.template(), 1000)
+    plan = preflight.make_plan(identity(), "dev", tiny.template(), 1000)
     outputs = deployment.deploy(plan, tiny)
     session.assert_all_answered()
     assert outputs == OUTPUTS
@@ -586,7 +586,7 @@ def test_a_failed_creation_says_the_first_failure_and_that_cloudformation_cleane
     cloudformation.add_response("describe_stacks", stack("DELETE_COMPLETE"))
     cloudformation.add_response("describe_stack_events", events(("e4", "bank-dev", "DELETE_COMPLETE", "")))
     deployment = deploy.Deployment(session, identity(), say=said.append, sleep=lambda s: None)
-    with pytest.raises(deploy.DeployError) as raised:
+    with pytest.raises(preflight.DeployError) as raised:
         deployment.wait(STACK_ID, set(), {"CREATE_COMPLETE"}, timeout=600)
     message = str(raised.value)
     assert "ended DELETE_COMPLETE" in message
@@ -605,7 +605,7 @@ def test_waiting_gives_up_at_the_deadline():
     deployment = deploy.Deployment(
         session, identity(), say=lambda s: None, sleep=lambda s: None, clock=lambda: next(clock)
     )
-    with pytest.raises(deploy.DeployError, match="still CREATE_IN_PROGRESS after 0 min: follow it"):
+    with pytest.raises(preflight.DeployError, match="still CREATE_IN_PROGRESS after 0 min: follow it"):
         deployment.wait(STACK_ID, set(), {"CREATE_COMPLETE"}, timeout=10)
     session.assert_all_answered()
 
@@ -618,9 +618,9 @@ def test_a_stack_that_cannot_be_updated_is_refused_before_any_change(tiny):
     session.stub("cloudformation").add_response("describe_stacks", stack("ROLLBACK_COMPLETE"))
     deployment = deploy.Deployment(session, identity(), say=lambda s: None)
     with pytest.raises(
-        deploy.DeployError, match="ROLLBACK_COMPLETE and cannot be updated: `bankdemo destroy"
+        preflight.DeployError, match="ROLLBACK_COMPLETE and cannot be updated: `bankdemo destroy"
     ):
-        deployment.deploy(deploy.make_plan(identity(), "dev", tiny.template(), 1), tiny)
+        deployment.deploy(preflight.make_plan(identity(), "dev", tiny.template(), 1), tiny)
     assert ("cloudformation", "UpdateStack") not in session.operations()
 
 
@@ -899,7 +899,8 @@ NOT_GRANTED = {
     "logs:PutBearerTokenAuthentication": "no BearerTokenAuthenticationEnabled",
     "logs:PutLogGroupDeletionProtection": "no DeletionProtectionEnabled",
 }
-# What demo/aws/deploy.py calls itself, and the action each needs (sts:GetCallerIdentity needs none).
+# What demo/aws/deploy.py and demo/aws/preflight.py call themselves, and the action each needs
+# (sts:GetCallerIdentity needs none).
 DEPLOY_CALLS = {
     "create_bucket": "s3:CreateBucket",
     "put_object": "s3:PutObject",
@@ -980,9 +981,11 @@ def test_the_deployer_policy_grants_what_cloudformation_needs_for_each_resource_
 
 
 def test_the_deployer_policy_grants_what_the_deploy_script_calls():
-    source = (Path(deploy.__file__)).read_text()
+    source = "\n".join(Path(module.__file__).read_text() for module in (preflight, deploy))
     for call, action in DEPLOY_CALLS.items():
-        assert re.search(rf"[.\"]{call}[(\"]", source), f"deploy.py no longer calls {call}: drop it"
+        assert re.search(rf"[.\"]{call}[(\"]", source), (
+            f"deploy.py and preflight.py no longer call {call}: drop it"
+        )
         assert action in granted(), action
     for service in ("s3", "cloudformation", "ssm", "logs", "sts"):  # and nothing else of these clients
         model = botocore.session.get_session().get_service_model(service)
@@ -1083,7 +1086,7 @@ def test_deploy_then_destroy_on_moto_without_the_sam_resources(packaged, tmp_pat
             "Stacks"
         ][0]["Outputs"]
     }
-    for name in deploy.secret_parameters("dev").values():
+    for name in preflight.secret_parameters("dev").values():
         [found] = ssm.describe_parameters(ParameterFilters=[{"Key": "Name", "Values": [name]}])["Parameters"]
         assert found["Type"] == "SecureString" and found["KeyId"] == outputs["BankKeyId"]
     assert boto3.client("sqs", region_name=REGION).get_queue_url(QueueName="bank-notifications")["QueueUrl"]

@@ -16,7 +16,7 @@ import pytest
 from envelopes import authorization, payin, refund, reversal, settlement
 from typer.testing import CliRunner
 
-from demo.aws import costs
+from demo.aws import costs, usage
 from demo.aws.cfn import load_template
 from demo.bank import service
 from demo.bank.events import events_for
@@ -29,13 +29,13 @@ from demo.parties import processor
 from demo.settings import SERVERLESS_PROJECT
 
 ENVELOPES = {
-    costs.PAYIN: payin("w-1", 5_000),
-    costs.CARD_AUTHORIZATION: authorization("w-1", "a-1", 1_250),
-    costs.CARD_SETTLEMENT: settlement("w-1", "a-1", 1_250),
-    costs.CARD_REVERSAL: reversal("w-1", "a-1"),
-    costs.CARD_REFUND: refund("w-1", 300),
+    usage.PAYIN: payin("w-1", 5_000),
+    usage.CARD_AUTHORIZATION: authorization("w-1", "a-1", 1_250),
+    usage.CARD_SETTLEMENT: settlement("w-1", "a-1", 1_250),
+    usage.CARD_REVERSAL: reversal("w-1", "a-1"),
+    usage.CARD_REFUND: refund("w-1", 300),
 }
-EXACT = costs.Assumptions(batch_window_seconds=0)  # one message a batch: easy to count by hand
+EXACT = usage.Assumptions(batch_window_seconds=0)  # one message a batch: easy to count by hand
 
 
 def line(month, service, starts):
@@ -145,7 +145,7 @@ def test_the_free_tier_comes_off_only_when_asked():
 
 def test_batches_fill_with_the_rate():
     assert costs.batch_size(1000) == pytest.approx(1.0, abs=1e-3)
-    assert costs.batch_size(10**10) == costs.SQS_BATCH_SIZE
+    assert costs.batch_size(10**10) == usage.SQS_BATCH_SIZE
 
 
 # --- The curves -------------------------------------------------------------------------------
@@ -161,7 +161,7 @@ def test_the_serverless_month_grows_with_the_volume(free_tier):
 
 @pytest.mark.parametrize(("broker", "cluster"), [("self-hosted", False), ("amazon-mq", True)])
 def test_the_always_on_month_is_flat_until_the_fleet_is_full(broker, cluster):
-    a = costs.ASSUMPTIONS
+    a = usage.ASSUMPTIONS
     full = a.monolith_per_instance_per_second * (730 * 3600) / a.peak_to_average  # 43.8M a month
     assert costs.app_instances(1000) == costs.app_instances(full - 1) == 2
     assert costs.app_instances(full + 1) == 3
@@ -277,7 +277,7 @@ class FakeKms:
         return {"Plaintext": os.urandom(32), "CiphertextBlob": b"sealed"}
 
 
-@pytest.mark.parametrize("webhook", list(costs.PER_NOTIFICATION))
+@pytest.mark.parametrize("webhook", list(usage.PER_NOTIFICATION))
 def test_the_worker_does_what_the_counts_say(webhook):
     dynamodb, events, kms = FakeDynamoDB(), FakeEvents(), FakeKms()
     ledger = chalicelib_module("ledger_table").DynamoDBLedger(dynamodb, "ledger")
@@ -287,11 +287,11 @@ def test_the_worker_does_what_the_counts_say(webhook):
 
     service.apply_and_publish(ledger, publisher, notification, now=1, cards=cards)
 
-    counts = costs.PER_NOTIFICATION[webhook]
+    counts = usage.PER_NOTIFICATION[webhook]
     assert dynamodb.transaction_sizes == [counts["transaction_items"]]
     assert (
         dynamodb.calls["get_item"] + dynamodb.calls["batch_get_item"]
-        == costs.EVERY_NOTIFICATION["read_requests"]
+        == usage.EVERY_NOTIFICATION["read_requests"]
     )
     assert dynamodb.read_units == counts["read_units"]
     assert kms.calls == counts["cards_kept"]
@@ -311,34 +311,34 @@ def test_a_worker_batch_publishes_its_events_together_ten_a_call():
     assert events.calls == [10, 4]  # PutEvents takes 10 entries at most
 
 
-@pytest.mark.parametrize("webhook", list(costs.PER_NOTIFICATION))
+@pytest.mark.parametrize("webhook", list(usage.PER_NOTIFICATION))
 def test_the_events_a_notification_publishes(webhook):
     notification = parse(json.dumps(ENVELOPES[webhook]).encode())
     published = events_for(notification, Balance("w-1", 0, 0), occurred_at=1)
-    assert len(published) == costs.PER_NOTIFICATION[webhook]["events"]
+    assert len(published) == usage.PER_NOTIFICATION[webhook]["events"]
     assert len(published) <= chalicelib_module("events").MAX_ENTRIES
 
 
 def test_each_event_is_audited_once_and_counted_once():
     dynamodb = FakeDynamoDB()
     audit = chalicelib_module("audit")
-    notification = parse(json.dumps(ENVELOPES[costs.CARD_AUTHORIZATION]).encode())
+    notification = parse(json.dumps(ENVELOPES[usage.CARD_AUTHORIZATION]).encode())
     published = events_for(notification, Balance("w-1", 0, 0), occurred_at=1)
     trail = audit.AuditTrail(dynamodb, "audit").batch()
     for i, event in enumerate(published):
         trail.add(f"m-{i}", event)
     assert trail.flush() == {}
     audit.Counters(dynamodb, "ledger").add("webhooks_delivered", len(published))  # the dispatcher's batch
-    assert dynamodb.written == 2 * costs.PER_EVENT["audit_puts"]  # one write unit an entry
+    assert dynamodb.written == 2 * usage.PER_EVENT["audit_puts"]  # one write unit an entry
     assert dynamodb.calls["batch_write_item"] == 1  # the batch's entries in one request
-    assert dynamodb.calls["update_item"] == costs.PER_BATCH["counter_updates"]
+    assert dynamodb.calls["update_item"] == usage.PER_BATCH["counter_updates"]
 
 
 def test_the_routing_and_the_resources_match_the_model():
     template = load_template(SERVERLESS_PROJECT / "resources.yaml")["Resources"]
     by_type = Counter(resource["Type"] for resource in template.values())
-    assert by_type["AWS::KMS::Key"] == costs.KMS_CUSTOMER_KEYS
-    assert by_type["AWS::CloudWatch::Alarm"] == costs.CLOUDWATCH_ALARMS
+    assert by_type["AWS::KMS::Key"] == usage.KMS_CUSTOMER_KEYS
+    assert by_type["AWS::CloudWatch::Alarm"] == usage.CLOUDWATCH_ALARMS
     for table in ("LedgerTable", "AuditTable"):
         properties = template[table]["Properties"]
         assert properties["BillingMode"] == "PAY_PER_REQUEST"
@@ -351,22 +351,22 @@ def test_the_routing_and_the_resources_match_the_model():
 def test_the_consumers_and_the_lambda_settings_match_the_model():
     app_source = (SERVERLESS_PROJECT / "app.py").read_text()
     consumers = re.findall(r"@app\.on_sqs_message\(queue=\w+, batch_size=(\d+)\)", app_source)
-    assert len(consumers) == costs.CONSUMER_QUEUES
-    assert {int(size) for size in consumers} == {costs.SQS_BATCH_SIZE}
+    assert len(consumers) == usage.CONSUMER_QUEUES
+    assert {int(size) for size in consumers} == {usage.SQS_BATCH_SIZE}
     config = (SERVERLESS_PROJECT / ".chalice" / "config.json").read_text()
     assert "lambda_memory_size" not in config and "architecture" not in config  # Chalice: 128 MB, x86
-    assert (costs.ASSUMPTIONS.memory_mb, costs.ASSUMPTIONS.architecture) == (128, "x86")
+    assert (usage.ASSUMPTIONS.memory_mb, usage.ASSUMPTIONS.architecture) == (128, "x86")
 
 
 def test_the_mix_is_the_processors():
     stream = processor.generate(20_000, seed=7, wallets=50, duplicates=0)
     seen = Counter(delivery["webhook"] for delivery in stream.deliveries)
-    assert set(seen) == set(costs.MIX)
-    for webhook, share in costs.MIX.items():
+    assert set(seen) == set(usage.MIX)
+    for webhook, share in usage.MIX.items():
         assert seen[webhook] / len(stream.deliveries) == pytest.approx(share, abs=0.03)
-    assert sum(costs.MIX.values()) == pytest.approx(1)
+    assert sum(usage.MIX.values()) == pytest.approx(1)
     with pytest.raises(ValueError, match="add up to 1"):
-        costs.mixed_counts({costs.PAYIN: 0.5})
+        usage.mixed_counts({usage.PAYIN: 0.5})
 
 
 # --- The command line -------------------------------------------------------------------------

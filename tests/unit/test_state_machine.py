@@ -8,11 +8,11 @@ import re
 
 import pytest
 
-from demo.aws import costs
+from demo.aws import workflow_costs
 from demo.aws.cfn import inline_definitions, load_template
 from demo.settings import SERVERLESS_PROJECT
 
-DEFINITION = costs.REVIEW_DEFINITION
+DEFINITION = workflow_costs.REVIEW_DEFINITION
 STATES = json.loads(DEFINITION.read_text())["States"]
 TERMINAL_TYPES = {"Succeed", "Fail"}
 # The direct integrations the workflow may use, and the IAM action each one needs.
@@ -39,13 +39,13 @@ def test_it_is_jsonpath_and_starts_at_a_state():
 
 def test_every_transition_names_a_state():
     for name, state in STATES.items():
-        for target in costs.successors(state):
+        for target in workflow_costs.successors(state):
             assert target in STATES, f"{name} goes to {target!r}, which is not a state"
 
 
 def test_every_state_is_reachable_and_every_way_through_ends():
     definition = json.loads(DEFINITION.read_text())
-    reached = {state for path in costs.paths(definition) for state in path}
+    reached = {state for path in workflow_costs.paths(definition) for state in path}
     assert reached == set(STATES), f"unreachable: {set(STATES) - reached}"
     for name, state in STATES.items():
         ends = state["Type"] in TERMINAL_TYPES or state.get("End") is True
