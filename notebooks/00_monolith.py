@@ -37,23 +37,17 @@
 # the broker, the worker and a SQLite file in a temporary folder. Port 0 picks any free port.
 
 # %%
-from demo.monolith import Monolith
-from demo.parties.fintech import FintechClient, Mode
+from demo.parties.fintech import Mode
+from demo.workshop import lab
 
-client = FintechClient(port=0, control_port=0).start()
-monolith = Monolith(port=0, client_url=client.webhook_url).start()
-print("monolith:", monolith.url)
-print("client:  ", client.webhook_url)
-print("broker:  ", monolith.broker.display_url)
+setup = lab.monolith()  # the fintech client, then the monolith; each on a free port
+client, monolith, api = setup.client, setup.monolith, setup.api
 
 # %% [markdown]
 # The processor's side is the same `BankApi` as in step 1: the monolith speaks the same HTTP
 # contract as the serverless API (`POST /notifications`, `GET /wallets/<id>/balance`).
 
 # %%
-from demo.parties.client import BankApi
-
-api = BankApi(monolith.url, monolith.signing_secret)
 api.health()
 
 # %% [markdown]
@@ -356,6 +350,4 @@ yourturn.check_step0_broker_restart(monolith, mine, applied_in_the_end)
 # Done: stop the HTTP client, the monolith and the fintech client.
 
 # %%
-api.close()
-monolith.stop()
-client.stop()
+setup.stop()

@@ -22,33 +22,27 @@
 # RabbitMQ broker**, and a DynamoDB table holds the ledger.
 #
 # Everything in this notebook runs on this machine, without an AWS account or a network:
-# `LocalCloud` starts moto (an AWS emulator) in this process, deploys
-# `demo/serverless/resources.yaml` on it, serves the Chalice app over HTTP, and drives the SQS
-# worker the way Lambda's SQS event source mapping does.
+# `lab.serverless()` (the set-up every notebook starts with, `demo/workshop/lab.py`) starts the
+# fintech client, then `LocalCloud`: moto (an AWS emulator) in a process of its own, the stack of
+# `demo/serverless/resources.yaml` deployed on it, the Chalice app served over HTTP, and the SQS
+# worker driven the way Lambda's SQS event source mapping does.
 
 # %%
-from demo.localcloud import LocalCloud
-from demo.parties.fintech import FintechClient
+from demo.workshop import lab
 
-# The fintech client receives the bank's webhooks (step 2); here it only needs to be listening.
-client = FintechClient(port=0, control_port=0).start()
-cloud = LocalCloud(aws_port=0, api_port=0, client_url=client.webhook_url)  # port 0: any free port
-cloud.start()
-print("bank API:    ", cloud.api_url)
-print("AWS endpoint:", cloud.aws_endpoint)
+setup = lab.serverless()  # the fintech client, then the local cloud; each on a free port
+client, cloud, api = setup.client, setup.cloud, setup.api
 
 # %% [markdown]
 # ## The card processor's side
 #
-# `BankApi` is the card processor's HTTP client. It signs each body with the shared secret
-# (header `Bank-Signature: t=<unix seconds>,v1=<HMAC-SHA256>`) and POSTs it to `/notifications`.
+# `api`, made by the set-up above, is a `BankApi`: the card processor's HTTP client. It signs
+# each body with the shared secret (header `Bank-Signature: t=<unix seconds>,v1=<HMAC-SHA256>`)
+# and POSTs it to `/notifications`.
 # The local cloud generated that secret and stored it in SSM Parameter Store, where the Chalice
 # app reads it.
 
 # %%
-from demo.parties.client import BankApi
-
-api = BankApi(cloud.api_url, cloud.signing_secret)
 api.health()
 
 # %% [markdown]
@@ -390,6 +384,4 @@ yourturn.check_step1_duplicate(api, my_payin, my_balance)
 # Done: stop the HTTP client, the local cloud (moto, the API server and the pollers) and the fintech client.
 
 # %%
-api.close()
-cloud.stop()
-client.stop()
+setup.stop()

@@ -27,20 +27,12 @@
 # one per consumer.
 
 # %%
-from demo.localcloud import LocalCloud
-from demo.parties.fintech import FintechClient, Mode
+from demo.parties.fintech import Mode
+from demo.workshop import lab
 
 # The fintech client: it receives, verifies and deduplicates the bank's webhooks.
-client = FintechClient(port=0, control_port=0).start()
-cloud = LocalCloud(aws_port=0, api_port=0, client_url=client.webhook_url)  # port 0: any free port
-cloud.start()
-print("bank API:       ", cloud.api_url)
-print("client webhooks:", client.webhook_url)
-
-# %%
-from demo.parties.client import BankApi
-
-api = BankApi(cloud.api_url, cloud.signing_secret)
+setup = lab.serverless()  # the fintech client, then the local cloud; each on a free port
+client, cloud, api = setup.client, setup.cloud, setup.api
 
 # %% [markdown]
 # ## A small stream, every event delivered
@@ -220,6 +212,4 @@ yourturn.check_step2_event_id(client, stream.deliveries[0], my_event_id, my_webh
 # Done: stop the HTTP client, the local cloud (moto, the API server and the pollers) and the fintech client.
 
 # %%
-api.close()
-cloud.stop()
-client.stop()
+setup.stop()

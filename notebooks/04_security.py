@@ -36,17 +36,13 @@ import logging
 import time
 import uuid
 
-from demo.localcloud import LocalCloud
 from demo.parties.client import BankApi, encode
-from demo.parties.fintech import FintechClient
+from demo.workshop import lab
 
-client = FintechClient(port=0, control_port=0).start()
-cloud = LocalCloud(aws_port=0, api_port=0, client_url=client.webhook_url)  # port 0: any free port
-cloud.start()
-api = BankApi(cloud.api_url, cloud.signing_secret)
+setup = lab.serverless()  # the fintech client, then the local cloud; each on a free port
+client, cloud, api = setup.client, setup.cloud, setup.api
 dynamodb = cloud.client("dynamodb")
 LEDGER = cloud.outputs["LedgerTableName"]
-print("bank API:      ", cloud.api_url)
 print("signing secret: SSM", cloud.signing_secret_parameter, "(a SecureString)")
 
 # %% [markdown]
@@ -477,6 +473,4 @@ yourturn.check_step4_card_at_rest(cloud, my_pan, items_with_my_pan, my_card)
 app_log.removeHandler(captured)
 app_log.setLevel(app_log_level)
 stdout_handler.setLevel(stdout_level)
-api.close()
-cloud.stop()
-client.stop()
+setup.stop()

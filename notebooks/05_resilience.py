@@ -37,15 +37,10 @@ import time
 
 import httpx
 
-from demo.localcloud import LocalCloud
-from demo.parties.client import BankApi
-from demo.parties.fintech import FintechClient
+from demo.workshop import lab
 
-client = FintechClient(port=0, control_port=0).start()
-cloud = LocalCloud(aws_port=0, api_port=0, client_url=client.webhook_url)  # port 0: any free port
-cloud.start()
-api = BankApi(cloud.api_url, cloud.signing_secret)
-print("bank API:", cloud.api_url)
+setup = lab.serverless()  # the fintech client, then the local cloud; each on a free port
+client, cloud, api = setup.client, setup.cloud, setup.api
 print("faults:  ", {target: fault["mode"] for target, fault in cloud.faults.state().items()})
 
 # %% [markdown]
@@ -346,6 +341,4 @@ app_log.removeHandler(captured)
 stdout_handler.setLevel(stdout_level)
 for system in systems:
     system.stop()  # the serverless one leaves the cloud it was given running
-api.close()
-cloud.stop()
-client.stop()
+setup.stop()
