@@ -61,6 +61,7 @@ test: env-dev ## Lint, then run the whole test suite
 lint: env-dev ## Lint only
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	PYTHONPATH=demo/serverless $(BIN)/lint-imports  # the import contracts (pyproject.toml)
 
 format: env-dev ## Format and fix what ruff can fix
 	$(BIN)/ruff format .
