@@ -156,6 +156,8 @@ def validate(envelope: object) -> Notification:
     elif not isinstance(webhook_id, str) or not _is_uuid(webhook_id):
         check.fail("webhook_id", "must be a UUID")
         webhook_id = None
+    else:
+        webhook_id = webhook_id.lower()  # one form, everywhere it is keyed: a case variant is the same id
 
     created_at = envelope.get("webhook_created_at")
     if created_at is None:
@@ -254,7 +256,19 @@ def load_json(body: bytes) -> Any:
 def parse(body: bytes) -> Notification:
     """Decode and validate a raw request body (size, JSON, then fields)."""
     check_size(body)
-    return replace(validate(load_json(body)), digest=hashlib.sha256(body).hexdigest())
+    envelope = load_json(body)
+    notification = validate(envelope)
+    return replace(notification, digest=content_digest(envelope, notification.notification_id))
+
+
+def content_digest(envelope: dict[str, Any], notification_id: str) -> str:
+    """What a replay is told by: the digest of the envelope's content, its id in canonical form.
+
+    The same notification sent again with its id in upper case, its keys in another order or other
+    whitespace has the same digest (a duplicate); another amount or wallet does not (a replay).
+    """
+    canonical = json.dumps({**envelope, "webhook_id": notification_id}, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _reject_constant(name: str) -> None:

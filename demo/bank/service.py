@@ -184,6 +184,7 @@ def on_review_event(
 
 def review(store: ReviewStore, review_id: str) -> Review:
     """The review of that id; :class:`ReviewNotFound` if there is none (or the id is malformed)."""
+    review_id = review_id.lower()  # ids are lower-case wherever they are keyed
     found = store.review(review_id) if reviews.is_review_id(review_id) else None
     if found is None:
         raise ReviewNotFound(f"no review {review_id!r}")
