@@ -26,6 +26,10 @@ MONOLITH_URL = f"http://{HOST}:{MONOLITH_PORT}"
 CLIENT_WEBHOOK_URL = f"http://{HOST}:{CLIENT_WEBHOOK_PORT}/webhooks"
 CLIENT_CONTROL_URL = f"http://{HOST}:{CLIENT_CONTROL_PORT}"
 
+# How many connections a local server holds before it accepts them: a burst of concurrent senders
+# must not overflow it (Python's http.server default is 5; werkzeug's, the monolith's, 128).
+LISTEN_BACKLOG = 128
+
 # The secret the bank signs its webhooks to the local fintech client with, when none is set in
 # CLIENT_WEBHOOK_SECRET. Local demo only: on AWS the secret lives in SSM (step 4).
 LOCAL_WEBHOOK_SECRET = "whsec-local-demo-only"  # noqa: S105

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from botocore.config import Config
-from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice
+from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, ThreadedHTTPServer
 
 from demo import settings
 from demo.aws.cfn import inline_definitions, load_template
@@ -70,6 +70,10 @@ class _QuietRequestHandler(ChaliceRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+class _ApiServer(ThreadedHTTPServer):
+    request_queue_size = settings.LISTEN_BACKLOG  # a burst of concurrent senders, none reset (not 5)
 
 
 def _as_local_app(app: Any) -> Any:
@@ -350,7 +354,7 @@ class LocalCloud:
         config = Config.create(chalice_stage=self.stage, app_name="bank", project_dir=str(PROJECT_DIR))
         try:
             self._api = LocalDevServer(
-                app, config, self.host, self.api_port, handler_cls=_QuietRequestHandler
+                app, config, self.host, self.api_port, handler_cls=_QuietRequestHandler, server_cls=_ApiServer
             )
         except OSError as error:
             raise PortInUse(f"API port {self.host}:{self.api_port} is in use ({error.strerror})") from None

@@ -25,7 +25,7 @@ from typing import Any, Self
 
 from demo.bank.errors import SignatureRejected
 from demo.bank.signature import SIGNATURE_HEADER, verify
-from demo.settings import CLIENT_CONTROL_PORT, CLIENT_WEBHOOK_PORT, LOCAL_WEBHOOK_SECRET
+from demo.settings import CLIENT_CONTROL_PORT, CLIENT_WEBHOOK_PORT, LISTEN_BACKLOG, LOCAL_WEBHOOK_SECRET
 
 MAX_WEBHOOK_BYTES = 64 * 1024
 
@@ -105,10 +105,14 @@ class _ControlHandler(_Handler):
             self._answer(400, {"error": {"code": "bad_request", "message": str(error)}})
 
 
-def _serve(host: str, port: int, handler: type[_Handler], client: FintechClient) -> ThreadingHTTPServer:
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG  # a burst of the bank's webhooks, none refused
+
+
+def _serve(host: str, port: int, handler: type[_Handler], client: FintechClient) -> _Server:
     bound = type(handler.__name__, (handler,), {"client": client})
-    server = ThreadingHTTPServer((host, port), bound)
-    server.daemon_threads = True
+    server = _Server((host, port), bound)
     threading.Thread(target=server.serve_forever, name=f"fintech-{port}", daemon=True).start()
     return server
 
@@ -133,8 +137,8 @@ class FintechClient:
         self._lock = threading.Lock()
         self._webhooks: dict[str, dict[str, Any]] = {}
         self.stats = Stats()
-        self._server: ThreadingHTTPServer | None = None
-        self._control: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
+        self._control: _Server | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 
