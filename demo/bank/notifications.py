@@ -239,6 +239,11 @@ def check_size(body: bytes) -> None:
         raise PayloadTooLarge(f"body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}")
 
 
+# What SQS accepts in a message body (#x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD |
+# #x10000 to #x10FFFF): the raw body is what the ingress queues.
+_NOT_QUEUEABLE = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
 def load_json(body: bytes) -> Any:
     """The JSON value of a request body, read as every entry reads it, or :class:`MalformedJSON`.
 
@@ -248,6 +253,12 @@ def load_json(body: bytes) -> Any:
     """
     try:
         text = body.decode("utf-8").removeprefix("\ufeff")
+    except ValueError as error:
+        raise MalformedJSON(f"body is not valid JSON: {error}") from None
+    refused = _NOT_QUEUEABLE.search(text)
+    if refused is not None:  # SQS would refuse the message: a 500 on AWS, a 400 here, on both systems
+        raise MalformedJSON(f"body holds U+{ord(refused.group()):04X}, a character no queue message may carry")
+    try:
         return json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:
         raise MalformedJSON(f"body is not valid JSON: {error}") from None

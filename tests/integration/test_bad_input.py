@@ -79,6 +79,11 @@ def _holder(holder: str) -> bytes:
     return json.dumps(envelope).encode()  # ensure_ascii: a lone surrogate is written \ud800
 
 
+def _raw_note(text: str) -> bytes:
+    """A payin with ``text`` written as it is (not escaped) in a key the bank does not know."""
+    return json.dumps(_with(_fresh_payin(), note=text), ensure_ascii=False).encode()
+
+
 def _fresh_payin(amount: int = 100) -> dict[str, Any]:
     return payin(f"w-{uuid.uuid4().hex[:12]}", amount)
 
@@ -154,6 +159,7 @@ NOTIFICATIONS = [
     unsigned("`v1=` without `t=`", "v1 only"),
     unsigned("timestamp not a number (`t=yesterday`)", "t word"),
     unsigned("timestamp 360 s in the future", "future"),
+    unsigned("timestamp with a leading zero (`t=01764412800`): one spelling per signature", "leading zero"),
     unsigned("the signature of another body", "other body"),
     unsigned("`v1=` not hexadecimal", "not hex"),
     unsigned("non-ASCII bytes in the header", "non-ascii"),
@@ -217,7 +223,12 @@ NOTIFICATIONS = [
     refused("merchant name with a NUL (`\\u0000`)", _merchant("Caf\x00"), MERCHANT_NAME),
     refused("merchant name with a newline", _merchant("Café\nZürich"), MERCHANT_NAME),
     refused("merchant name with a C1 control (U+0085)", _merchant("Café\x85"), MERCHANT_NAME),
-    refused("merchant name with U+FFFF", _merchant("Café\uffff"), MERCHANT_NAME),
+    not_json("merchant name with a raw U+FFFF (no SQS message may carry it)", _merchant("Café\uffff")),
+    not_json("a raw U+FFFE in an unknown key (no SQS message may carry it)", _raw_note("\ufffe")),
+    queued(
+        "`\\ufffe` escaped in an unknown key (the body is ASCII)",
+        encode(_with(_fresh_payin(), note="\ufffe")),
+    ),
     refused("merchant name of 129 characters", _merchant("é" * 129), MERCHANT_NAME),
     refused("card holder with a lone surrogate (`\\ud800`)", _holder("ALEX \ud800"), f"{P}.card.holder"),
     refused(
@@ -411,6 +422,7 @@ def signature_headers(how: str, secret: str, body: bytes) -> list[tuple[str, Any
         "v1 only": ["v1=" + good.split("v1=")[1]],
         "t word": ["t=yesterday,v1=" + good.split("v1=")[1]],
         "future": [sign(secret, body, now + 360)],  # a minute past the limit: a slow run stays outside it
+        "leading zero": ["t=0" + good.removeprefix("t=")],  # the same HMAC: it signs the number
         "other body": [sign(secret, body + b" ", now)],
         "not hex": [f"t={now},v1=" + "z" * 64],
         "non-ascii": [f"t={now},v1=".encode() + "é".encode() * 32],
