@@ -71,6 +71,13 @@ class _QuietRequestHandler(ChaliceRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         pass
 
+    def __getattr__(self, name: str) -> Any:
+        # http.server answers a method it has no do_<METHOD> for with its own 501 page (HTML): let
+        # the gateway route it instead, as API Gateway does (a known path: 405, in our JSON shape).
+        if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
+            return self._generic_handle
+        raise AttributeError(name)
+
 
 class _ApiServer(ThreadedHTTPServer):
     request_queue_size = settings.LISTEN_BACKLOG  # a burst of concurrent senders, none reset (not 5)

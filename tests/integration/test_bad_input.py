@@ -298,6 +298,9 @@ OTHER_ROUTES = [
     Row("`POST /health`", 405, NOT_ALLOWED, path="/health"),
     Row("`POST /wallets/w-1/balance`", 405, NOT_ALLOWED, path=WALLET.format("w-1")),
     Row("`DELETE /reviews`", 405, NOT_ALLOWED, method="DELETE", path="/reviews"),
+    Row("`PATCH /notifications`", 405, NOT_ALLOWED, method="PATCH", body=encode(_fresh_payin())),
+    Row("`BREW /notifications` (a method no HTTP server knows)", 405, NOT_ALLOWED, method="BREW"),
+    Row("`BREW /nope`", 403, None, method="BREW", path="/nope"),
 ]
 
 DECISION = "/reviews/{review}/decision"
