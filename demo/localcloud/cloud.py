@@ -33,12 +33,13 @@ from pathlib import Path
 from typing import Any, Self
 
 from botocore.config import Config
-from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, ThreadedHTTPServer
+from chalice.local import CustomLocalChalice, LocalChalice
 
 from demo import settings
 from demo.aws.cfn import inline_definitions, load_template
 from demo.aws.queues import queue_depths
 from demo.localcloud.connection import Emulator, WireFaults, WireQueue, WireTransport
+from demo.localcloud.gateway import ApiServer, RequestHandler
 from demo.localcloud.pollers import SqsPoller, Wakeup, Wakeups
 from demo.localcloud.session import REGION, local_session, on_project_path
 from demo.localcloud.wire import GIL_SWITCH_SECONDS
@@ -61,26 +62,6 @@ LOCAL_PARAMETERS = {
 
 
 _SDK_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=30)
-
-
-class _QuietRequestHandler(ChaliceRequestHandler):
-    # Chalice writes headers and body in separate sends: without TCP_NODELAY, Nagle's algorithm
-    # and the client's delayed ACK add 40 ms to every keep-alive request.
-    disable_nagle_algorithm = True
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-    def __getattr__(self, name: str) -> Any:
-        # http.server answers a method it has no do_<METHOD> for with its own 501 page (HTML): let
-        # the gateway route it instead, as API Gateway does (a known path: 405, in our JSON shape).
-        if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
-            return self._generic_handle
-        raise AttributeError(name)
-
-
-class _ApiServer(ThreadedHTTPServer):
-    request_queue_size = settings.LISTEN_BACKLOG  # a burst of concurrent senders, none reset (not 5)
 
 
 def _as_local_app(app: Any) -> Any:
@@ -361,7 +342,7 @@ class LocalCloud:
         config = Config.create(chalice_stage=self.stage, app_name="bank", project_dir=str(PROJECT_DIR))
         try:
             self._api = LocalDevServer(
-                app, config, self.host, self.api_port, handler_cls=_QuietRequestHandler, server_cls=_ApiServer
+                app, config, self.host, self.api_port, handler_cls=RequestHandler, server_cls=ApiServer
             )
         except OSError as error:
             raise PortInUse(f"API port {self.host}:{self.api_port} is in use ({error.strerror})") from None

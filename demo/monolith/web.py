@@ -73,7 +73,8 @@ def create_app(monolith: Site) -> Flask:
     # --8<-- [start:ingress]
     @app.post("/notifications")
     def receive_notification() -> tuple[Response, int]:
-        if request.mimetype not in ("application/json", ""):
+        # As API Gateway and Chalice: no Content-Type is taken for JSON, an empty one is refused.
+        if request.mimetype != "application/json" and (request.mimetype or "Content-Type" in request.headers):
             body = {
                 "code": "unsupported_media_type",
                 "message": f"Unsupported media type: {request.mimetype}",
