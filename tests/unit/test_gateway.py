@@ -21,7 +21,7 @@ def test_a_chunked_body_is_read_whole_and_the_stream_left_at_the_next_request():
         (b"zz\r\nabc\r\n0\r\n\r\n", 400),  # not a size
         (b"-1\r\nabc\r\n0\r\n\r\n", 400),  # a sign is no hex digit
         (b"\r\n", 400),  # no size at all
-        (b"a\r\nshort", 400),  # cut short
+        (b"6\r\nshort", 400),  # cut short
         (b"3\r\nabcX\r\n0\r\n\r\n", 400),  # a chunk longer than its size
         (b"5\r\n12345\r\n5\r\n67890\r\n0\r\n\r\n", 413),  # over the limit (8 bytes here)
     ],
