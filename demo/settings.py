@@ -13,6 +13,7 @@ from pathlib import Path
 SERVERLESS_PROJECT = Path(__file__).resolve().parent / "serverless"
 
 HOST = "127.0.0.1"
+REGION = "eu-west-1"  # the local cloud's AWS region
 
 AWS_PORT = 4566  # the local cloud's AWS endpoint (LocalStack's port)
 API_PORT = 8000  # the serverless bank's HTTP API

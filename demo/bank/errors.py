@@ -110,6 +110,13 @@ class ReviewClosed(BankError):
     status = 409
 
 
+class DecisionConflict(BankError):
+    """Another decision on the review was accepted first: exactly one decision wins; it is named."""
+
+    code = "decision_conflict"
+    status = 409
+
+
 class ReviewNotReady(BankError):
     """The workflow has not yet handed out the token a decision resumes it with: try again shortly."""
 

@@ -171,6 +171,18 @@ class InMemoryReviews:
             if review.status is Status.PENDING:
                 self.items[review_id] = replace(review, task_token=task_token)
 
+    def claim(self, review_id: str, decision: DecisionRequest) -> Review | None:
+        with self._lock:
+            review = self.items.get(review_id)
+            if review is None:
+                raise KeyError(review_id)
+            if review.status is not Status.PENDING or review.task_token is None or review.claimed:
+                return review
+            self.items[review_id] = replace(
+                review, claimed=str(decision.decision), claimed_by=decision.decided_by
+            )
+            return None
+
     def start(self, request: ReviewRequest) -> bool:
         with self._lock:
             if request.review_id in self.started:
@@ -194,6 +206,7 @@ class InMemoryReviews:
                 decision=str(decision.decision),
                 reason=decision.reason,
                 decided_at=_now(),
+                decided_by=decision.decided_by,
             )
         if not approved:
             self._ledger.freeze(review.wallet_id)

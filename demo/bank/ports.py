@@ -76,6 +76,11 @@ class ReviewStore(Protocol):
         """Keep the token the workflow waits with, while the review is pending."""
         ...
 
+    def claim(self, review_id: str, decision: DecisionRequest) -> Review | None:
+        """Accept ``decision`` for the review if it is pending, has its token and no decision was
+        accepted before (one conditional write); None if so, else the review as it stands."""
+        ...
+
 
 class ReviewWorkflow(Protocol):
     def start(self, request: ReviewRequest) -> bool:

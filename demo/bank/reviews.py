@@ -101,10 +101,15 @@ class Review:
     decision: str | None = None
     reason: str | None = None
     decided_at: str | None = None
+    decided_by: str | None = None  # who decided: the caller's IAM principal (the workflow records it)
     task_token: str | None = field(default=None, repr=False)
+    # The decision accepted for the workflow, before the workflow records it: the first one wins.
+    claimed: str | None = field(default=None, repr=False)
+    claimed_by: str | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name != "task_token"}
+        hidden = ("task_token", "claimed", "claimed_by")
+        data = {name: getattr(self, name) for name in self.__dataclass_fields__ if name not in hidden}
         data["status"] = str(self.status)
         data["awaiting_decision"] = self.status is Status.PENDING and self.task_token is not None
         return data
@@ -114,9 +119,10 @@ class Review:
 class DecisionRequest:
     decision: Decision
     reason: str
+    decided_by: str = ""  # set from the request's caller, never from its body
 
     def to_dict(self) -> dict[str, str]:
-        return {"decision": str(self.decision), "reason": self.reason}
+        return {"decision": str(self.decision), "reason": self.reason, "decided_by": self.decided_by}
 
 
 def parse_decision(body: bytes) -> DecisionRequest:

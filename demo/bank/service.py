@@ -12,11 +12,12 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, NoReturn
 
 from demo.bank import notifications, reviews, signature
 from demo.bank.cards import CardVault, SealedCard
 from demo.bank.errors import (
+    DecisionConflict,
     InvalidWalletId,
     ReplayRefused,
     ReviewClosed,
@@ -192,15 +193,34 @@ def review(store: ReviewStore, review_id: str) -> Review:
 
 
 def submit_decision(
-    store: ReviewStore, workflow: ReviewWorkflow, review_id: str, body: bytes
+    store: ReviewStore, workflow: ReviewWorkflow, review_id: str, body: bytes, decided_by: str
 ) -> DecisionRequest:
-    """Hand a decision to the waiting workflow (which records it and acts on it)."""
-    decision = reviews.parse_decision(body)
+    """Hand a decision to the waiting workflow (which records it and acts on it).
+
+    Exactly one decision wins: it is accepted by a conditional write on the review before the
+    workflow is resumed; a decision that comes second, even at the same instant, gets
+    :class:`DecisionConflict`, which names the decision that stands and who made it.
+    """
+    decision = replace(reviews.parse_decision(body), decided_by=decided_by)
     found = review(store, review_id)
-    if found.status is not Status.PENDING:
-        raise ReviewClosed(f"review {review_id} is {found.status}: it no longer takes a decision")
-    if found.task_token is None:
-        raise ReviewNotReady(f"review {review_id} is being opened: try again in a few seconds")
-    workflow.resume(found.task_token, decision)
+    standing = store.claim(found.review_id, decision)
+    if standing is not None:
+        _refuse(standing)
+    token = found.task_token or (store.review(found.review_id) or found).task_token
+    assert token is not None  # a claim holds only on a pending review with its token
+    workflow.resume(token, decision)
     return decision
+
+
+def _refuse(standing: Review) -> NoReturn:
+    """Why a decision was not accepted: the review is closed, not ready, or decided by another."""
+    rid = standing.review_id
+    if standing.status is not Status.PENDING:
+        by = f" ({standing.decision} by {standing.decided_by})" if standing.decided_by else ""
+        raise ReviewClosed(f"review {rid} is {standing.status}{by}: it no longer takes a decision")
+    if standing.claimed is not None:
+        raise DecisionConflict(
+            f"review {rid} already has a decision: {standing.claimed} by {standing.claimed_by}; it stands"
+        )
+    raise ReviewNotReady(f"review {rid} is being opened: try again in a few seconds")
     # --8<-- [end:reviews]

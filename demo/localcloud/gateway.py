@@ -5,6 +5,9 @@ with what API Gateway does that Chalice's server does not:
   read its bytes as the next request on the connection);
 - a method the server has no ``do_<METHOD>`` for is routed like any other (http.server answered
   with an HTML 501 page);
+- the caller of a SigV4-signed request is named in the request's context (``identity.userArn``),
+  as API Gateway's IAM authorizer names the principal it verified (the signature itself is not
+  checked locally, as moto does not check it);
 - a burst of concurrent senders is held (a listen backlog of ``settings.LISTEN_BACKLOG``, not 5);
 - no access log on stdout, and no Nagle delay on keep-alive answers.
 """
@@ -12,6 +15,7 @@ with what API Gateway does that Chalice's server does not:
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from chalice.local import ChaliceRequestHandler, ThreadedHTTPServer
@@ -39,6 +43,8 @@ class RequestHandler(ChaliceRequestHandler):
         return headers | {"Content-Length": str(len(body))}, body or None
 
     def _handle(self) -> None:
+        if not isinstance(self.local_gateway.event_converter, _WithCaller):
+            self.local_gateway.event_converter = _WithCaller(self.local_gateway.event_converter)
         try:
             self._generic_handle()
         except _MalformedBody as error:  # its bytes cannot be told from the next request's: close
@@ -54,6 +60,35 @@ class RequestHandler(ChaliceRequestHandler):
         if name.startswith("do_") and name[3:].isalpha() and name[3:].isupper():
             return self._handle
         raise AttributeError(name)
+
+
+LOCAL_ACCOUNT = "123456789012"  # moto's account
+_CREDENTIAL = re.compile(r"AWS4-HMAC-SHA256 Credential=([A-Za-z0-9_.@-]{1,128})/")
+
+
+def caller_arn(headers: dict[str, str]) -> str | None:
+    """The IAM user a SigV4 ``Authorization`` header names (its access key id, locally the user)."""
+    found = _CREDENTIAL.match(headers.get("authorization", ""))
+    return None if found is None else f"arn:aws:iam::{LOCAL_ACCOUNT}:user/{found.group(1)}"
+
+
+class _WithCaller:
+    """Chalice's event converter, which puts the caller's ARN in the event, as API Gateway does."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def create_lambda_event(
+        self, method: str, path: str, headers: dict[str, str], body: bytes | None = None
+    ) -> Any:
+        event = self._inner.create_lambda_event(method, path, headers, body)
+        arn = caller_arn({k.lower(): v for k, v in headers.items()})
+        if arn is not None:
+            event["requestContext"]["identity"].update(userArn=arn, caller=arn.rsplit("/", 1)[1])
+        return event
 
 
 CHUNKED_LIMIT = 1024 * 1024  # as the monolith's werkzeug reads at most; the app refuses over 64 KiB

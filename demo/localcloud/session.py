@@ -6,12 +6,13 @@ import importlib
 import sys
 from typing import TYPE_CHECKING, Any
 
+from demo import settings
 from demo.settings import SERVERLESS_PROJECT
 
 if TYPE_CHECKING:
     import boto3
 
-REGION = "eu-west-1"
+REGION = settings.REGION
 
 
 def local_session(region: str = REGION) -> boto3.Session:

@@ -6,6 +6,7 @@ AWS) and, from step 0, against the monolith: both speak the same contract.
 
 from __future__ import annotations
 
+import getpass
 import json
 import re
 import time
@@ -15,28 +16,39 @@ from typing import TYPE_CHECKING, Any, Self
 if TYPE_CHECKING:
     import httpx
 
+from demo import settings
 from demo.bank.signature import SIGNATURE_HEADER, sign
 
 # The API on AWS: https://<id>.execute-api.<region>.amazonaws.com/<stage>/...
 EXECUTE_API_HOST = re.compile(r"[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?")
 # The routes API Gateway guards with IAM (Chalice's IAMAuthorizer in demo/serverless/app.py).
 IAM_ROUTE = re.compile(r"/(?:reviews(?:/[^/]+(?:/decision)?)?|wallets/[^/]+/balance)$")
+# Locally, a decision is signed too, by the local user: the local gateway reads who decided from the
+# signature's credential, as API Gateway's IAM authorizer gives the caller's ARN (demo/localcloud/gateway.py).
+DECISION_ROUTE = re.compile(r"/reviews/[^/]+/decision$")
 
 
 class NoAwsCredentials(RuntimeError):
     """A route of the API on AWS takes SigV4-signed requests, and no AWS credentials were found."""
 
 
-def _aws_signer(region: str) -> Any:
+def local_user() -> str:
+    """Who the command line runs as, locally: the operating system's user, as an access key id."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no such user in the password database (a container)
+        user = "local"
+    return re.sub(r"[^A-Za-z0-9_.@-]", "-", user) or "local"
+
+
+def _aws_signer(region: str, local: bool = False) -> Any:
     """An ``httpx.Auth`` that signs the IAM-guarded routes with SigV4, as an AWS principal.
 
     The processor's ``POST /notifications`` and ``/health`` stay unsigned: API Gateway checks
-    nothing there (the app checks the processor's HMAC signature).
+    nothing there (the app checks the processor's HMAC signature). ``local``: only the decisions
+    are signed, by the local user (no AWS credentials needed).
     """
     import httpx
-    from botocore.auth import SigV4Auth
-    from botocore.awsrequest import AWSRequest
-    from botocore.session import Session
 
     class SigV4(httpx.Auth):
         requires_request_body = True
@@ -45,7 +57,15 @@ def _aws_signer(region: str) -> Any:
             self._credentials: Any = None
 
         def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
-            if IAM_ROUTE.search(request.url.path):
+            if (DECISION_ROUTE if local else IAM_ROUTE).search(request.url.path):
+                from botocore.auth import SigV4Auth  # botocore only once a request is to be signed
+                from botocore.awsrequest import AWSRequest
+                from botocore.session import Session
+
+                if self._credentials is None and local:
+                    from botocore.credentials import Credentials
+
+                    self._credentials = Credentials(local_user(), "local")
                 if self._credentials is None:
                     found = Session().get_credentials()
                     if found is None:
@@ -98,7 +118,7 @@ class BankApi:
             base_url=self.base_url,
             timeout=timeout,
             transport=transport,
-            auth=_aws_signer(on_aws.group(1)) if on_aws else None,
+            auth=_aws_signer(on_aws.group(1)) if on_aws else _aws_signer(settings.REGION, local=True),
         )
 
     def __enter__(self) -> Self:

@@ -212,14 +212,21 @@ def get_review(review_id: str) -> dict[str, object]:
     return service.review(container().reviews, review_id).to_dict()
 
 
+def _caller(context: dict[str, Any]) -> str:
+    """Who sends the request: the IAM principal API Gateway's IAM authorizer verified (its ARN)."""
+    identity = context.get("identity") or {}
+    return identity.get("userArn") or identity.get("caller") or "unknown (no IAM principal)"
+
+
 @app.route("/reviews/{review_id}/decision", methods=["POST"], authorizer=iam)
 @json_errors
 def decide_review(review_id: str) -> Response:
     """``{"decision": "approve"|"reject", "reason": "..."}``: resumes the waiting workflow, which
     records the decision (and, for a rejection, freezes the wallet)."""
     deps = container()
+    request = app.current_request
     decision = service.submit_decision(
-        deps.reviews, deps.review_workflow, review_id, app.current_request.raw_body
+        deps.reviews, deps.review_workflow, review_id, request.raw_body, decided_by=_caller(request.context)
     )
     return Response(
         status_code=202, body={"review_id": review_id, **decision.to_dict(), "status": "accepted"}

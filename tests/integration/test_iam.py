@@ -44,6 +44,7 @@ NEEDS = {
         "kms:GenerateDataKey",  # ...to a queue that SQS encrypts with the bank's key
         "dynamodb:GetItem",  # GET /wallets/{id}/balance, GET /reviews/{id}, the decision's review
         "dynamodb:Query",  # GET /reviews
+        "dynamodb:UpdateItem",  # the decision's claim on its review (the REVIEW partition only)
         "states:SendTaskSuccess",  # POST /reviews/{id}/decision resumes the workflow
     },
     "apply_notifications": LOGS
@@ -88,6 +89,7 @@ CALLS = {
         "DynamoDBLedger.balance",
         "DynamoDBReviews.review",
         "DynamoDBReviews.reviews",
+        "DynamoDBReviews.claim",
         "StepFunctionsReviews.resume",
     },
     "apply_notifications": {

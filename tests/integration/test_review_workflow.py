@@ -160,3 +160,41 @@ def test_bad_review_requests_get_a_clear_error(cloud, method, path, body, status
     )
     assert response.status_code == status
     assert response.json()["error"]["code"] == code
+
+
+def test_of_ten_conflicting_decisions_at_once_exactly_one_is_accepted_and_recorded_with_who(
+    cloud, sfn, wallet
+):
+    """5 approvals and 5 rejections at the same instant: one 202, nine 409 naming the decision that
+    stands; the workflow records that one, with the caller the gateway named (the local user)."""
+    import threading
+
+    from demo.parties.client import BankApi, local_user
+
+    with BankApi(cloud.api_url, cloud.signing_secret) as api:
+        assert api.send(payin(wallet, LARGE)).status_code == 202
+        review = open_review(api, wallet)
+    barrier, answers = threading.Barrier(10), []
+
+    def decide(i: int) -> None:
+        with BankApi(cloud.api_url) as officer:
+            barrier.wait()
+            choice, reason = ("approve", "known customer") if i % 2 else ("reject", "source of funds")
+            answers.append((choice, officer.decide(review["review_id"], choice, reason)))
+
+    threads = [threading.Thread(target=decide, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    accepted = [choice for choice, answer in answers if answer.status_code == 202]
+    assert len(accepted) == 1, [(c, a.status_code, a.text) for c, a in answers]
+    refused = [answer.json()["error"] for _, answer in answers if answer.status_code != 202]
+    assert {a.status_code for _, a in answers if a.status_code != 202} == {409}
+    assert all(f"{accepted[0]} by" in error["message"] for error in refused), refused
+    assert finished(cloud, sfn, review["review_id"])["status"] == "SUCCEEDED"
+    with BankApi(cloud.api_url) as api:
+        decided = api.review(review["review_id"])
+    assert decided["decision"] == accepted[0]
+    assert decided["status"] == ("approved" if accepted[0] == "approve" else "rejected")
+    assert decided["decided_by"] == f"arn:aws:iam::123456789012:user/{local_user()}"

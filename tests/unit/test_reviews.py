@@ -98,7 +98,7 @@ def test_a_decision_that_is_not_json_is_a_400():
 
 def test_a_good_decision_keeps_its_reason_trimmed_with_newlines_allowed():
     parsed = reviews.parse_decision(decision(decision="reject", reason=" funds:\nunclear "))
-    assert parsed.to_dict() == {"decision": "reject", "reason": "funds:\nunclear"}
+    assert parsed.to_dict() == {"decision": "reject", "reason": "funds:\nunclear", "decided_by": ""}
 
 
 @pytest.mark.parametrize(
@@ -143,17 +143,21 @@ def test_a_flagged_payment_starts_one_review_whatever_the_redeliveries(desk):
 def test_approve_then_the_review_is_closed(desk):
     _, store = desk
     review_id, _ = flag(store, payin("w-1", THRESHOLD))
-    service.submit_decision(store, store, review_id, decision(decision="approve"))
+    service.submit_decision(store, store, review_id, decision(decision="approve"), decided_by="alice")
     assert store.review(review_id).status is reviews.Status.APPROVED
     with pytest.raises(ReviewClosed):
-        service.submit_decision(store, store, review_id, decision(decision="reject", reason="too late"))
+        service.submit_decision(
+            store, store, review_id, decision(decision="reject", reason="too late"), decided_by="alice"
+        )
 
 
 def test_reject_freezes_the_wallet_and_its_next_authorization_is_refused(desk):
     ledger, store = desk
     service.apply(ledger, note(payin("w-1", THRESHOLD)))
     review_id, _ = flag(store, payin("w-1", THRESHOLD))
-    service.submit_decision(store, store, review_id, decision(decision="reject", reason="source of funds"))
+    service.submit_decision(
+        store, store, review_id, decision(decision="reject", reason="source of funds"), decided_by="alice"
+    )
     assert ledger.balance("w-1").frozen
 
     publisher = InMemoryPublisher()
@@ -167,7 +171,7 @@ def test_an_unknown_or_malformed_review_is_not_found(desk):
     _, store = desk
     for review_id in ("rv-" + "0" * 32, "../etc", "rv-NOPE"):
         with pytest.raises(ReviewNotFound):
-            service.submit_decision(store, store, review_id, decision(decision="approve"))
+            service.submit_decision(store, store, review_id, decision(decision="approve"), decided_by="alice")
 
 
 def test_a_review_whose_token_is_not_filed_yet_is_not_ready(desk):
@@ -177,7 +181,7 @@ def test_a_review_whose_token_is_not_filed_yet_is_not_ready(desk):
         **{**store.items[review_id].__dict__, "task_token": None}
     )
     with pytest.raises(ReviewNotReady):
-        service.submit_decision(store, store, review_id, decision(decision="approve"))
+        service.submit_decision(store, store, review_id, decision(decision="approve"), decided_by="alice")
 
 
 def test_an_escalated_review_takes_no_decision(desk):
@@ -185,10 +189,47 @@ def test_an_escalated_review_takes_no_decision(desk):
     review_id, _ = flag(store, payin("w-1", THRESHOLD))
     store.escalate(review_id)
     with pytest.raises(ReviewClosed):
-        service.submit_decision(store, store, review_id, decision(decision="approve"))
+        service.submit_decision(store, store, review_id, decision(decision="approve"), decided_by="alice")
 
 
 def test_the_desk_refuses_an_event_it_does_not_handle(desk):
     _, store = desk
     with pytest.raises(ValueError, match="does not handle"):
         service.on_review_event("BalanceUpdated", {}, store, store)
+
+
+def test_of_ten_decisions_sent_at_once_exactly_one_wins_and_the_others_are_told_which(desk):
+    import threading
+
+    from demo.bank.errors import BankError
+
+    _, store = desk
+    review_id, _ = flag(store, payin("w-1", THRESHOLD))
+    barrier, outcomes = threading.Barrier(10), []
+
+    def decide(i: int) -> None:
+        body = (
+            decision(decision="approve") if i % 2 else decision(decision="reject", reason="source of funds")
+        )
+        barrier.wait()
+        try:
+            won = service.submit_decision(store, store, review_id, body, decided_by=f"officer-{i}")
+            outcomes.append(("won", won))
+        except BankError as error:  # the in-memory workflow records at once: closed, or claimed
+            outcomes.append((error.status, error.message))
+
+    threads = [threading.Thread(target=decide, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    won = [d for kind, d in outcomes if kind == "won"]
+    assert len(won) == 1 and len(outcomes) == 10
+    standing = f"{won[0].decision} by {won[0].decided_by}"
+    refused = [(kind, message) for kind, message in outcomes if kind != "won"]
+    assert all(kind == 409 and standing in message for kind, message in refused), refused
+    final = store.review(review_id)
+    assert (final.decision, final.decided_by) == (str(won[0].decision), won[0].decided_by)
+    assert final.status is (
+        reviews.Status.APPROVED if won[0].decision == "approve" else reviews.Status.REJECTED
+    )

@@ -35,7 +35,10 @@ def _review(item: dict[str, Any]) -> Review:
         decision=text("decision"),
         reason=text("reason"),
         decided_at=text("decided_at"),
+        decided_by=text("decided_by"),
         task_token=text("task_token"),
+        claimed=text("claimed"),
+        claimed_by=text("claimed_by"),
     )
 
 
@@ -80,6 +83,33 @@ class DynamoDBReviews:
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={":token": {"S": task_token}, ":pending": {"S": "pending"}},
             )
+
+
+    def claim(self, review_id: str, decision: DecisionRequest) -> Review | None:
+        # One conditional write: of decisions sent at the same instant, exactly one is accepted.
+        key = {"pk": {"S": PARTITION}, "sk": {"S": review_id}}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=key,
+                UpdateExpression="SET claimed = :decision, claimed_by = :by, claimed_at = :now",
+                ConditionExpression=(
+                    "#status = :pending AND attribute_exists(task_token) AND attribute_not_exists(claimed)"
+                ),
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":decision": {"S": str(decision.decision)},
+                    ":by": {"S": decision.decided_by},
+                    ":now": {"S": datetime.now(UTC).isoformat()},
+                    ":pending": {"S": "pending"},
+                },
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            standing = self.review(review_id)
+            if standing is None:
+                raise ReviewClosed(f"review {review_id} is gone") from None
+            return standing
+        return None
 
 
 class StepFunctionsReviews:
