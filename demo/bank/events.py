@@ -111,7 +111,9 @@ def events_for(
             occurred_at,
             "wallet",
             n.wallet_id,
-            balance.to_dict(),
+            # the ledger's version of the wallet, one more at each change: deliveries come in any
+            # order (retries, redrives), and the client keeps the highest (docs: reference/events)
+            {**balance.to_dict(), "version": balance.version},
         )
     )
     if review_threshold is not None and reviews.needs_review(n, review_threshold):

@@ -2,7 +2,7 @@
 
 A small HTTP receiver, as a fintech would run one: it verifies each webhook's signature,
 deduplicates by ``webhook_id`` (the bank delivers at least once), records what it received and
-keeps the latest balance of each wallet. For the demo it can be switched, on cue, to:
+keeps each wallet's latest balance: the one of the highest ``version`` (webhooks come in any order). For the demo it can be switched, on cue, to:
 
 - ``up``: answers 200;
 - ``slow``: answers 200 after ``delay`` seconds (a client having a bad day);
@@ -43,7 +43,8 @@ class Stats:
     duplicates: int = 0  # deliveries of a webhook already received
     rejected: int = 0  # bad signature or malformed body
     refused: int = 0  # answered 500 in error mode
-    balances: dict[str, dict[str, Any]] = field(default_factory=dict)
+    stale: int = 0  # balance updates older (a lower version) than the one kept: ignored
+    balances: dict[str, dict[str, Any]] = field(default_factory=dict)  # the highest version of each
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -237,9 +238,19 @@ class FintechClient:
             }
             self.stats.received += 1
             if kind == "balance.update":
-                payload = webhook.get("object_payload") or {}
-                self.stats.balances[str(payload.get("wallet_id"))] = payload
+                self._keep_latest(webhook.get("object_payload") or {})
         return 200, {"status": "received"}
+
+    def _keep_latest(self, payload: dict[str, Any]) -> None:
+        """Webhooks arrive in any order (the bank retries, redrives): keep each wallet's balance of
+        the highest version, as a client of any webhook API must (under the lock)."""
+        wallet = str(payload.get("wallet_id"))
+        kept = self.stats.balances.get(wallet)
+        version = payload.get("version")
+        if kept is not None and isinstance(version, int) and version <= kept.get("version", -1):
+            self.stats.stale += 1
+            return
+        self.stats.balances[wallet] = payload
 
     def log(self) -> dict[str, Any]:
         """What the client has received so far, oldest first, with its counters."""

@@ -89,3 +89,33 @@ def test_the_control_port_reads_the_log_switches_modes_and_resets(client):
     assert httpx.post(f"{control}/mode", json={"mode": "slow", "delay": 1000}).status_code == 400
     assert httpx.post(f"{control}/reset").status_code == 200
     assert httpx.get(f"{control}/log").json()["stats"]["received"] == 0
+
+
+def test_balance_updates_out_of_order_leave_the_client_with_the_highest_version(client):
+    """After an outage and a redrive the bank's webhooks come in any order: the client keeps the
+    balance of the highest version, whatever the order and the timestamps (whole seconds, equal)."""
+    updates = []
+    for version, current in ((1, 100), (2, 250), (3, 175)):
+        update = balance_update(webhook_id=f"w-id-v{version}", current=current)
+        update["object_payload"]["version"] = version
+        updates.append(update)
+    for update in (updates[2], updates[0], updates[1]):  # 3, then 1 and 2 late
+        assert deliver(client, update).json() == {"status": "received"}
+    stats = client.log()["stats"]
+    assert (stats["balances"]["w-1"]["current_balance"], stats["balances"]["w-1"]["version"]) == (175, 3)
+    assert stats["stale"] == 2
+
+
+def test_the_bank_tells_each_balance_with_the_version_of_its_ledger_write():
+    from envelopes import payin
+
+    from demo.bank import service
+    from demo.bank.memory import InMemoryLedger, InMemoryPublisher
+    from demo.bank.notifications import parse
+
+    store, publisher = InMemoryLedger(), InMemoryPublisher()
+    deliveries = [payin("w-v", 100), payin("w-v", 200)]
+    for envelope in [*deliveries, deliveries[0]]:  # the first one redelivered: the same version again
+        service.apply_and_publish(store, publisher, parse(json.dumps(envelope).encode()), now=1)
+    told = [e.payload["version"] for e in publisher.events if e.type == "BalanceUpdated"]
+    assert told == [1, 2, 1]
