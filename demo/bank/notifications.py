@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from demo.bank.errors import FieldError, InvalidNotification, MalformedJSON, PayloadTooLarge
+from demo.bank.pan import mask_card_numbers
 
 MAX_BODY_BYTES = 64 * 1024
 CURRENCY = "EUR"
@@ -167,6 +168,7 @@ def validate(envelope: object) -> Notification:
         created_at = None
 
     obj = check.text(envelope, "object", "object", max_len=64)
+    obj = None if obj is None else mask_card_numbers(obj)
     object_id = check.ident(envelope, "object_id", "object_id")
     payload = check.mapping(envelope, "object_payload", "object_payload")
 
@@ -219,6 +221,8 @@ def _merchant(check: _Checker, payload: Mapping[str, Any]) -> Merchant | None:
     if merchant is None:
         return None
     name = check.text(merchant, "name", "object_payload.merchant.name")
+    if name is not None:  # a card number typed into the name is kept masked, never in clear
+        name = mask_card_numbers(name)
     mcc = merchant.get("mcc")
     if not isinstance(mcc, str) or not _MCC.fullmatch(mcc):
         check.fail("object_payload.merchant.mcc", "must be 4 digits")
@@ -257,7 +261,9 @@ def load_json(body: bytes) -> Any:
         raise MalformedJSON(f"body is not valid JSON: {error}") from None
     refused = _NOT_QUEUEABLE.search(text)
     if refused is not None:  # SQS would refuse the message: a 500 on AWS, a 400 here, on both systems
-        raise MalformedJSON(f"body holds U+{ord(refused.group()):04X}, a character no queue message may carry")
+        raise MalformedJSON(
+            f"body holds U+{ord(refused.group()):04X}, a character no queue message may carry"
+        )
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:

@@ -22,6 +22,7 @@ from demo.bank.errors import (
     InvalidReviewQuery,
 )
 from demo.bank.notifications import CARD_SETTLEMENT, PAYIN_RECEIVED, Notification, check_size, load_json
+from demo.bank.pan import mask_card_numbers
 
 LARGE_PAYMENT_FLAGGED = "LargePaymentFlagged"  # the ledger's event that starts a review
 REVIEW_REQUESTED = "ReviewRequested"  # the workflow's event that carries its task token
@@ -148,7 +149,7 @@ def parse_decision(body: bytes) -> DecisionRequest:
     errors.extend(FieldError(name, "is not a decision field") for name in unknown)
     if errors:
         raise InvalidDecision(errors)
-    return DecisionRequest(Decision(decision), reason.strip())
+    return DecisionRequest(Decision(decision), mask_card_numbers(reason.strip()))
 
 
 def parse_status(value: str | None) -> Status | None:

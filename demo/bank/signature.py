@@ -35,7 +35,13 @@ def _parse(header: str) -> tuple[int, list[str]]:
         if not sep:
             continue
         # one spelling per timestamp: "t=0001764412800" is not another header for the same signature
-        if key == "t" and value.isascii() and value.isdigit() and len(value) <= 12 and not value.startswith("0"):
+        if (
+            key == "t"
+            and value.isascii()
+            and value.isdigit()
+            and len(value) <= 12
+            and not value.startswith("0")
+        ):
             timestamp = int(value)
         elif key == "v1":
             signatures.append(value)

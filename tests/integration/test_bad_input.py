@@ -220,6 +220,10 @@ NOTIFICATIONS = [
     ),
     queued("merchant name `Café Zürich ☕`", _merchant("Café Zürich ☕")),
     queued("merchant name with a right-to-left override (U+202E)", _merchant("Caf\u202eé")),
+    queued(
+        "merchant name with a card number in it (kept masked: `411111******1111`)",
+        _merchant("Cafe 4111111111111111"),
+    ),
     refused("merchant name with a NUL (`\\u0000`)", _merchant("Caf\x00"), MERCHANT_NAME),
     refused("merchant name with a newline", _merchant("Café\nZürich"), MERCHANT_NAME),
     refused("merchant name with a C1 control (U+0085)", _merchant("Café\x85"), MERCHANT_NAME),

@@ -59,3 +59,26 @@ def test_no_card_data_or_secret_is_stored_or_logged_in_clear(cloud, api, every_l
     for text in stored + every_log_line:
         for value in forbidden:
             assert value not in text, f"{value[:6]}... in clear: {text[:200]}"
+
+
+def test_a_card_number_typed_into_the_merchant_name_reaches_no_table_event_or_webhook(cloud, api, fintech):
+    import random
+    import uuid
+
+    from envelopes import authorization
+
+    from demo.parties.processor import luhn_pan
+
+    pan = luhn_pan(random.Random(2026), prefix="411111")
+    envelope = authorization(f"pci-name-{uuid.uuid4().hex[:6]}", "a-name", 1_200)
+    envelope["object_payload"]["merchant"]["name"] = f"Bistro {pan[:4]} {pan[4:8]} {pan[8:12]} {pan[12:]}"
+    assert api.send(envelope).status_code == 202
+    cloud.wait_until_drained()
+    told = [w for w in fintech.log()["webhooks"] if w["object_id"] == envelope["object_id"]]
+    assert told, "the client was told of the authorization"
+    assert told[0]["payload"]["merchant"]["name"] == f"Bistro {pan[:6]}******{pan[-4:]}"
+    everything = repr(
+        scan(cloud, cloud.outputs["LedgerTableName"]) + scan(cloud, cloud.outputs["AuditTableName"])
+    )
+    everything += repr(fintech.log())
+    assert pan not in everything.replace(" ", "")
