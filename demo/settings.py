@@ -21,6 +21,9 @@ MONOLITH_PORT = 8080  # the monolith's HTTP API
 CLIENT_WEBHOOK_PORT = 8010  # the fintech client's webhook receiver
 CLIENT_CONTROL_PORT = 8011  # the fintech client's control port (log, mode)
 
+# What `bankdemo up` keeps across restarts (the signing secret), relative to where it runs.
+STATE_DIR = Path(".bankdemo")
+
 AWS_ENDPOINT = f"http://{HOST}:{AWS_PORT}"
 API_URL = f"http://{HOST}:{API_PORT}"
 MONOLITH_URL = f"http://{HOST}:{MONOLITH_PORT}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -58,27 +59,53 @@ def up(
     api_port: ApiPortOption = settings.API_PORT,
     client_url: ClientUrlOption = settings.CLIENT_WEBHOOK_URL,
     host: HostOption = settings.HOST,
+    state: Annotated[
+        Path,
+        typer.Option(
+            "--state",
+            envvar="BANKDEMO_STATE",
+            help="Folder that keeps the signing secret across restarts (the tables and queues are not kept).",
+        ),
+    ] = settings.STATE_DIR,
 ) -> None:
     """Run the embedded local cloud and the bank on it, until Ctrl-C or SIGTERM."""
+    from demo.localcloud import state as local_state
+
     ensure_ports_free(host, {"AWS": aws_port, "API": api_port})  # before the seconds moto takes to import
+    try:
+        secret = local_state.signing_secret(state)
+    except (local_state.BadState, OSError) as error:
+        raise fail(f"cannot use the state folder {state}: {error}", code=2) from None
     started = time.perf_counter()
     from demo.localcloud import LocalCloud, PortInUse  # moto: seconds to import, counted in "up in"
 
     with console.status("Starting the local cloud (moto, the stack, the Chalice app)..."):
         try:
-            cloud = LocalCloud(host=host, aws_port=aws_port, api_port=api_port, client_url=client_url).start()
+            cloud = LocalCloud(
+                host=host, aws_port=aws_port, api_port=api_port, client_url=client_url, signing_secret=secret
+            ).start()
         except PortInUse as error:
             raise fail(f"{error}. Stop what uses it, or pick another port.") from None
     console.print(f"[green]Local cloud up[/] in {time.perf_counter() - started:.1f} s")
     console.print(f"  API           {cloud.api_url}")
     console.print(f"  AWS endpoint  {cloud.aws_endpoint}")
     console.print(f"  queues        {', '.join(sorted(cloud.queue_depths()))}")
-    console.print(f"  secret        SSM {cloud.signing_secret_parameter} (SecureString)")
+    console.print(
+        f"  secret        SSM {cloud.signing_secret_parameter} (SecureString), kept in {state}/ across restarts"
+    )
     console.print(f"  client        {cloud.client_url}")
     console.print("\nIn another terminal:")
     console.print(f"  export BANK_API_URL={cloud.api_url} AWS_ENDPOINT_URL={cloud.aws_endpoint}")
     console.print("  bankdemo send --count 50 && bankdemo balance w-1 && bankdemo status")
-    run_until_stopped(cloud.stop, "Local cloud")
+
+    def stop() -> None:
+        try:
+            local_state.keep_current(state, cloud)  # a rotated secret outlives the restart too
+        except Exception as error:
+            console.print(f"[yellow]the signing secret was not saved to {state}: {error}[/]")
+        cloud.stop()
+
+    run_until_stopped(stop, "Local cloud")
 
 
 system.register(app)  # send, balance, status, redrive, audit

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +17,13 @@ import httpx
 import pytest
 
 BANKDEMO = [str(Path(sys.executable).with_name("bankdemo"))]
-ENV = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1", "AWS_EC2_METADATA_DISABLED": "true"}
+ENV = {
+    **os.environ,
+    "COLUMNS": "120",
+    "NO_COLOR": "1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "BANKDEMO_STATE": tempfile.mkdtemp(prefix="bankdemo-state-"),  # not the checkout's .bankdemo/
+}
 
 
 def free_port() -> int:
@@ -199,3 +206,36 @@ def test_reading_the_api_on_aws_without_credentials_says_how_to_set_them_and_sen
         )
         assert result.returncode == 1, (args, result.stdout, result.stderr)
         assert "no AWS credentials were found" in result.stderr and "aws configure" in result.stderr, args
+
+
+@pytest.mark.slow
+def test_after_a_crash_and_a_restart_the_signing_secret_is_the_same_and_senders_go_on(tmp_path):
+    """`kill -9` of `bankdemo up`, then `bankdemo up` again on the same ports: a sender that read the
+    signing secret before is still accepted (the queued notifications are gone: moto keeps no state)."""
+    from envelopes import payin
+
+    from demo.parties.client import BankApi
+
+    aws_port, api_port = free_port(), free_port()
+    args = [
+        *BANKDEMO,
+        "up",
+        "--aws-port",
+        str(aws_port),
+        "--api-port",
+        str(api_port),
+        "--state",
+        str(tmp_path),
+    ]
+    secrets = []
+    for _ in range(2):
+        process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
+        try:
+            wait_for(f"http://127.0.0.1:{api_port}/health", process)
+            secrets.append((tmp_path / "signing-secret").read_text().strip())
+            with BankApi(f"http://127.0.0.1:{api_port}", secrets[0]) as sender:  # the secret read first
+                assert sender.send(payin(f"crash-{len(secrets)}", 100)).status_code == 202
+        finally:
+            process.kill()  # SIGKILL: no clean stop
+            process.wait(timeout=10)
+    assert secrets[0] == secrets[1] and len(secrets[0]) == 64

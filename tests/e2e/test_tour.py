@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -16,7 +17,13 @@ import pytest
 from polling import poll_until
 
 BANKDEMO = [str(Path(sys.executable).with_name("bankdemo"))]
-ENV = {**os.environ, "COLUMNS": "120", "NO_COLOR": "1", "AWS_EC2_METADATA_DISABLED": "true"}
+ENV = {
+    **os.environ,
+    "COLUMNS": "120",
+    "NO_COLOR": "1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "BANKDEMO_STATE": tempfile.mkdtemp(prefix="bankdemo-state-"),  # not the checkout's .bankdemo/
+}
 for name in ("AWS_ENDPOINT_URL", "BANK_API_URL", "CLIENT_CONTROL_URL", "MONOLITH_URL"):
     ENV.pop(name, None)  # every test names its endpoints
 
