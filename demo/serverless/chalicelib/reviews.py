@@ -84,7 +84,6 @@ class DynamoDBReviews:
                 ExpressionAttributeValues={":token": {"S": task_token}, ":pending": {"S": "pending"}},
             )
 
-
     def claim(self, review_id: str, decision: DecisionRequest) -> Review | None:
         # One conditional write: of decisions sent at the same instant, exactly one is accepted.
         key = {"pk": {"S": PARTITION}, "sk": {"S": review_id}}
