@@ -106,18 +106,26 @@ def test_a_notification_costs_the_aws_requests_of_its_budget(cloud, api, fintech
     """Every AWS request of the whole flow (API, worker, bus, dispatcher, audit), per notification.
 
     What each one costs on AWS is in the step 6 cost model; on the local cloud each one is a round
-    trip to the emulator. The budget is 10, here where each notification comes alone (the most
-    requests: batches of one); 8.7 when this test was written. A flood's batches take fewer:
-    benchmarks/performance.py prints it under "AWS requests per notification"."""
-    stream = generate(100, seed=14, wallets=10, duplicates=0, wallet_prefix=prefix())
+    trip to the emulator. Here each notification goes through alone, sent once the one before has
+    drained: batches of one, the most requests a notification can cost, and a count that does not
+    depend on how the pollers' timing happens to batch notifications together (the test's own reads
+    of the queues' depths are not counted). Alone, a notification costs 11.8 requests: one receive
+    and one delete on each of its three queues, the enqueue, the ledger's transaction, the events,
+    the audit's write, the delivered-webhooks counter, a data key for a card. The budget, 12, fails
+    at one request more per notification. (Before, this test let notifications overlap, and held a
+    budget of 10 that it met only when the pollers happened to batch them.) A flood's batches of
+    up to 10 take about half: benchmarks/performance.py prints "AWS requests per notification"."""
+    stream = generate(60, seed=14, wallets=10, duplicates=0, wallet_prefix=prefix())
     cloud.wait_until_drained(timeout=120)
+    harness = ("sqs.GetQueueAttributes", "sqs.ListQueues")  # wait_until_drained's, not the flow's
     before = cloud.aws_calls()
-    for envelope in stream.deliveries:  # one at a time: small batches, the most requests per notification
+    for envelope in stream.deliveries:  # one at a time, alone: the most requests per notification
         assert api.send(envelope).status_code == 202
-    cloud.wait_until_drained(timeout=120)
+        cloud.wait_until_drained(timeout=60)
     poll_until(lambda: received_ids(fintech, stream.expected) == expected_event_ids(stream), timeout=30)
-    used = {k: n - before.get(k, 0) for k, n in cloud.aws_calls().items() if n > before.get(k, 0)}
+    after = cloud.aws_calls()
+    used = {k: n - before.get(k, 0) for k, n in after.items() if n > before.get(k, 0) and k not in harness}
     assert used["sqs.SendMessage"] >= len(stream.deliveries)  # counted: the API's, one per notification
     assert used["dynamodb.TransactWriteItems"] >= len(stream.deliveries)  # the ledger's, one per notification
     per_notification = sum(used.values()) / len(stream.deliveries)
-    assert per_notification <= 10, sorted(used.items(), key=lambda kv: -kv[1])
+    assert per_notification <= 12, sorted(used.items(), key=lambda kv: -kv[1])
