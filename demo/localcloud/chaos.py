@@ -31,6 +31,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from demo import control_guard
+
 # X-Amz-Target prefix of each service's JSON protocol -> the target name used by `bankdemo chaos`
 TARGET_PREFIXES = {
     "DynamoDB_20120810": "dynamodb",
@@ -184,7 +186,13 @@ class ChaosMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path == CONTROL_PATH or path.startswith(CONTROL_PATH + "/"):
+            why = control_guard.refusal(environ.get("REQUEST_METHOD", "GET"), _headers(environ))
+            if why is not None:
+                return _json(start_response, 403, {"error": {"code": "forbidden", "message": why}})
             return self._control(environ, start_response)
+        if path.startswith("/moto-api/"):  # moto's own: a dump of every secret and message body, a reset
+            message = "moto's own API is not served by the local cloud (its dump holds every secret)"
+            return _json(start_response, 404, {"error": {"code": "not_found", "message": message}})
         target = target_of(environ)
         if target is not None:
             delay, status = self.faults.decide(target)
@@ -219,6 +227,11 @@ class ChaosMiddleware:
         return _json(start_response, 404, {"error": {"code": "not_found", "message": f"{method} {path}"}})
 
 
+def _headers(environ: dict[str, Any]) -> dict[str, str]:
+    """A WSGI request's headers by their names (``HTTP_SEC_FETCH_SITE`` -> ``sec-fetch-site``)."""
+    return {k[5:].replace("_", "-").lower(): v for k, v in environ.items() if k.startswith("HTTP_")}
+
+
 def _drain(environ: dict[str, Any]) -> bytes:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
@@ -230,6 +243,7 @@ def _drain(environ: dict[str, Any]) -> bytes:
 _REASONS = {
     200: "OK",
     400: "Bad Request",
+    403: "Forbidden",
     404: "Not Found",
     500: "Internal Server Error",
     503: "Service Unavailable",

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from demo import control_guard
 from demo.bank import service
 from demo.bank.errors import BankError
 from demo.bank.memory import StaticSecrets
@@ -97,6 +98,13 @@ def create_app(monolith: Site) -> Flask:
     @app.get("/health")
     def health() -> dict[str, str]:
         return {"status": "ok", "stage": "monolith"}
+
+    @app.before_request
+    def guard_the_admin_routes() -> tuple[Response, int] | None:
+        if not request.path.startswith("/_admin/"):
+            return None
+        why = control_guard.refusal(request.method, dict(request.headers))
+        return None if why is None else (jsonify({"error": {"code": "forbidden", "message": why}}), 403)
 
     @app.get("/_admin/status")
     def status() -> dict[str, Any]:

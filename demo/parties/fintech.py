@@ -23,6 +23,7 @@ from enum import StrEnum
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
+from demo import control_guard
 from demo.bank.errors import SignatureRejected
 from demo.bank.signature import SIGNATURE_HEADER, verify
 from demo.settings import CLIENT_CONTROL_PORT, CLIENT_WEBHOOK_PORT, LISTEN_BACKLOG, LOCAL_WEBHOOK_SECRET
@@ -85,13 +86,25 @@ class _WebhookHandler(_Handler):
 
 
 class _ControlHandler(_Handler):
+    def _refused(self) -> bool:
+        """A web page's request (or a rebound name's): refused before anything is read or changed."""
+        why = control_guard.refusal(self.command, dict(self.headers))
+        if why is not None:
+            self.close_connection = True  # its body, if any, is not read
+            self._answer(403, {"error": {"code": "forbidden", "message": why}})
+        return why is not None
+
     def do_GET(self) -> None:
+        if self._refused():
+            return
         if self.path == "/log":
             self._answer(200, self.client.log())
         else:
             self._answer(404, {"error": {"code": "not_found", "message": self.path}})
 
     def do_POST(self) -> None:
+        if self._refused():
+            return
         try:
             request = json.loads(self._body() or b"{}")
             if self.path == "/mode":

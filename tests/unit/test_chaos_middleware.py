@@ -91,9 +91,16 @@ def test_up_again_passes_everything(app, moto, faults):
 def test_requests_that_are_not_a_service_call_are_never_touched(app, moto, faults):
     for target in chaos.TARGETS:
         faults.set(target, "down")
-    assert call(app, path="/moto-api/reset")["status"] == 200  # no X-Amz-Target
+    assert call(app, path="/")["status"] == 200  # no X-Amz-Target
     assert call(app, target="CloudFormation.CreateStack")["status"] == 200
     assert moto.calls == 2
+
+
+def test_moto_s_own_api_is_not_served(app, moto):
+    """Its dump holds the signing secret and every message body; its reset leaves the stack gone."""
+    for path in ("/moto-api/data.json", "/moto-api/reset", "/moto-api/"):
+        assert call(app, path=path)["status"] == 404
+    assert moto.calls == 0
 
 
 def test_errors_fail_about_that_fraction_with_the_services_internal_error(app, moto, faults):
