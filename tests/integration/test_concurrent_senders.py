@@ -26,7 +26,10 @@ def burst(host: str, port: int, path: str) -> list[str]:
         try:
             with socket.create_connection((host, port), timeout=5) as conn:
                 conn.sendall(f"GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode())
-                status = conn.recv(12)
+                answer = b""
+                while chunk := conn.recv(65536):  # the whole answer (Connection: close), then close
+                    answer += chunk
+                status = answer[:12]
             if not status.startswith(b"HTTP/1."):
                 failures.append(f"answered {status!r}")
         except OSError as error:
