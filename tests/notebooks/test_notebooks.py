@@ -62,18 +62,8 @@ def test_notebook_ends_with_exercises_each_with_a_check_and_a_solution(path: Pat
         compile(exercise.code, f"{path.name}: solution of cell {exercise.exercise}", "exec")
 
 
-# The notebooks take minutes to run, and each test file runs on one worker (--dist loadfile): the
-# first four run here, the last three in test_notebooks_later.py, side by side.
-EARLY, LATER = NOTEBOOKS[:4], NOTEBOOKS[4:]
-
-
-@pytest.mark.parametrize("path", EARLY, ids=lambda path: path.name)
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
 def test_notebook_runs_and_its_exercises_check_out(path: Path, tmp_path_factory: pytest.TempPathFactory):
-    runs_and_checks_out(path, tmp_path_factory)
-
-
-def runs_and_checks_out(path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """A notebook runs, unsolved then solved, and each of its checks says so."""
     # Given a jupytext notebook, when it is executed in a fresh kernel, unsolved, then with each
     # exercise's solution applied (nbclient raises CellExecutionError if any cell fails)
     started = time.monotonic()
