@@ -171,17 +171,14 @@ class InMemoryReviews:
             if review.status is Status.PENDING:
                 self.items[review_id] = replace(review, task_token=task_token)
 
-    def claim(self, review_id: str, decision: DecisionRequest) -> Review | None:
+    def claim(self, review_id: str, decision: DecisionRequest) -> tuple[bool, Review]:
         with self._lock:
-            review = self.items.get(review_id)
-            if review is None:
-                raise KeyError(review_id)
+            review = self.items[review_id]
             if review.status is not Status.PENDING or review.task_token is None or review.claimed:
-                return review
-            self.items[review_id] = replace(
-                review, claimed=str(decision.decision), claimed_by=decision.decided_by
-            )
-            return None
+                return False, review
+            claimed = replace(review, claimed=str(decision.decision), claimed_by=decision.decided_by)
+            self.items[review_id] = claimed
+            return True, claimed
 
     def start(self, request: ReviewRequest) -> bool:
         with self._lock:

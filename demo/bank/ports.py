@@ -76,9 +76,9 @@ class ReviewStore(Protocol):
         """Keep the token the workflow waits with, while the review is pending."""
         ...
 
-    def claim(self, review_id: str, decision: DecisionRequest) -> Review | None:
+    def claim(self, review_id: str, decision: DecisionRequest) -> tuple[bool, Review]:
         """Accept ``decision`` for the review if it is pending, has its token and no decision was
-        accepted before (one conditional write); None if so, else the review as it stands."""
+        accepted before (one conditional write): whether it was, and the review as it stands."""
         ...
 
 

@@ -203,12 +203,11 @@ def submit_decision(
     """
     decision = replace(reviews.parse_decision(body), decided_by=decided_by)
     found = review(store, review_id)
-    standing = store.claim(found.review_id, decision)
-    if standing is not None:
-        _refuse(standing)
-    token = found.task_token or (store.review(found.review_id) or found).task_token
-    assert token is not None  # a claim holds only on a pending review with its token
-    workflow.resume(token, decision)
+    won, current = store.claim(found.review_id, decision)
+    if not won:
+        _refuse(current)
+    assert current.task_token is not None  # a claim holds only on a pending review with its token
+    workflow.resume(current.task_token, decision)
     return decision
 
 

@@ -16,8 +16,7 @@ class Failed(SystemExit):
     """An operation that could not be done: ``fail`` printed why; ``code`` is the exit code."""
 
     def __init__(self, code: int = 1) -> None:
-        super().__init__(code)
-        self.exit_code = code
+        super().__init__(code)  # SystemExit keeps it as ``code``
 
 
 def fail(message: str, code: int = 1) -> Failed:

@@ -134,8 +134,8 @@ def run_beats(
             with keys_not_echoed(stdin):
                 beat.run(stage, checks)
         except Failed as stopped:  # an operation failed: it printed why
-            if stopped.exit_code:
-                checks(False, "", f"a command of the beat failed (exit {stopped.exit_code}): see above")
+            if stopped.code:
+                checks(False, "", f"a command of the beat failed (exit {stopped.code}): see above")
         except Exception as error:
             checks(False, "", f"{type(error).__name__}: {error}")
         outcome = Outcome(number, beat.title, checks.failures, time.perf_counter() - started)

@@ -84,11 +84,11 @@ class DynamoDBReviews:
                 ExpressionAttributeValues={":token": {"S": task_token}, ":pending": {"S": "pending"}},
             )
 
-    def claim(self, review_id: str, decision: DecisionRequest) -> Review | None:
+    def claim(self, review_id: str, decision: DecisionRequest) -> tuple[bool, Review]:
         # One conditional write: of decisions sent at the same instant, exactly one is accepted.
         key = {"pk": {"S": PARTITION}, "sk": {"S": review_id}}
         try:
-            self._client.update_item(
+            claimed = self._client.update_item(
                 TableName=self._table,
                 Key=key,
                 UpdateExpression="SET claimed = :decision, claimed_by = :by, claimed_at = :now",
@@ -102,13 +102,14 @@ class DynamoDBReviews:
                     ":now": {"S": datetime.now(UTC).isoformat()},
                     ":pending": {"S": "pending"},
                 },
+                ReturnValues="ALL_NEW",  # the claimed review, its token with it: no second read
             )
         except self._client.exceptions.ConditionalCheckFailedException:
             standing = self.review(review_id)
             if standing is None:
                 raise ReviewClosed(f"review {review_id} is gone") from None
-            return standing
-        return None
+            return False, standing
+        return True, _review(claimed["Attributes"])
 
 
 class StepFunctionsReviews:
