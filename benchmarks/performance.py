@@ -3,8 +3,8 @@
 Both systems are measured side by side, each in a process of its own (benchmarks/system_process.py),
 fed by the same senders and answered by a fintech client of its own in this process, over real HTTP:
 
-- throughput: a seeded stream of deliveries (20% duplicates) sent by 4 senders as fast as each
-  system answers; distinct notifications applied per second, from the first send until the
+- throughput: once each system has handled a short stream (``WARM_UP``, the same for both), a
+  seeded stream of deliveries (20% duplicates) sent by 4 senders as fast as each system answers; distinct notifications applied per second, from the first send until the
   system has nothing left to do (queues drained, webhooks delivered), with none lost and the
   balances equal to the stream's oracle;
 - the same with a client that answers every webhook after 0.2 s;
@@ -20,7 +20,7 @@ Each comparison is repeated (``--runs``): the figures are given as min and media
 and each ratio is taken inside a run, the two systems measured one right after the other. The
 local cloud is moto in one process: the serverless figures describe the laptop, not AWS.
 
-    python benchmarks/performance.py [--runs 3] [--flood 300] [--slow-flood 60] [--latency-count 120] [--rate 6]
+    python benchmarks/performance.py [--runs 3] [--flood 600] [--slow-flood 60] [--latency-count 120] [--rate 6]
 """
 
 from __future__ import annotations
@@ -188,6 +188,7 @@ def one_run(index: int, args: argparse.Namespace) -> dict[str, Any]:
     for name in SYSTEMS:
         system = RemoteSystem(name)
         try:
+            flood(system, WARM_UP, seed + 3)  # warm, as before the latencies: a flood, not a first card
             found["flood"][name] = flood(system, args.flood, seed)
             system.client.set_mode(Mode.SLOW, SLOW_CLIENT_SECONDS)
             found["slow_client"][name] = flood(system, args.slow_flood, seed + 1)
@@ -313,7 +314,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--runs", type=int, default=3, help="side-by-side runs of each comparison")
-    parser.add_argument("--flood", type=int, default=300, help="deliveries of each throughput run")
+    parser.add_argument("--flood", type=int, default=600, help="deliveries of each throughput run")
     parser.add_argument("--slow-flood", type=int, default=60, help="deliveries of each slow-client run")
     parser.add_argument("--latency-count", type=int, default=120, help="deliveries of each latency run")
     parser.add_argument("--rate", type=float, default=6.0, help="deliveries per second of the latency runs")

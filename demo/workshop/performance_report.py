@@ -61,7 +61,8 @@ def performance_markdown(result: dict[str, Any]) -> str:
     parts.append(
         f"Both systems side by side, each in a process of its own, fed by the same senders and answered "
         f"by a fintech client of its own, over real HTTP; {p['runs']} runs, each figure the median "
-        "over the runs (its minimum in brackets), each ratio taken inside a run. Throughput: a stream "
+        "over the runs (its minimum in brackets), each ratio taken inside a run. Throughput: once each "
+        "system has handled the same short warm-up stream, a stream "
         f"of {p['flood']:,} deliveries (20% duplicates) from {p['senders']} senders as fast as each system "
         "answers, distinct notifications applied per second until nothing is left to do (queues "
         f"drained, webhooks delivered); then {p['slow_flood']:,} deliveries with a client that answers "
