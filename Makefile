@@ -32,7 +32,7 @@ export AWS_EC2_METADATA_DISABLED := true
 # The stage `make package`, `make deploy` and `make destroy` ship (.chalice/config.json: dev, prod).
 STAGE ?= dev
 
-.PHONY: help demo test lint format docs docs-build slides slides-pdf lab benchmark soak package deploy destroy clean env env-dev env-docs env-lab
+.PHONY: help demo test lint format docs docs-build slides slides-pdf lab benchmark soak mutation coverage types package deploy destroy clean env env-dev env-docs env-lab
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-11s %s\n", $$1, $$2}'
@@ -53,15 +53,23 @@ env-lab: $(UV)
 demo: env ## Run the demo: local cloud up, 200 signed notifications in, balances checked, then the storm scorecard
 	$(BIN)/bankdemo demo
 
-test: env-dev ## Lint, then run the whole test suite
+# The suite runs under branch coverage (pyproject.toml's [tool.coverage]; the subprocesses too,
+# writing beside one data file named absolutely): a report in the terminal, the HTML one in
+# test-artefacts/coverage/, and two gates: 90% over demo/ (fail_under), 100% over demo/bank/.
+COVERAGE_RUN := COVERAGE_FILE=$(CURDIR)/.coverage
+COVERAGE_ARGS := --cov --cov-report=term:skip-covered --cov-report=html:test-artefacts/coverage
+
+test: env-dev ## Lint (ruff, mypy strict), then the whole test suite under branch coverage, with its gates
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+	$(COVERAGE_RUN) $(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(COVERAGE_ARGS)
+	$(COVERAGE_RUN) $(BIN)/coverage report --include='demo/bank/*' --fail-under=100 --skip-covered --skip-empty
 
 lint: env-dev ## Lint only
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	PYTHONPATH=demo/serverless $(BIN)/lint-imports  # the import contracts (pyproject.toml)
+	$(BIN)/mypy  # static types, strict (pyproject.toml; make test runs it as tests/unit/test_types.py)
 
 format: env-dev ## Format and fix what ruff can fix
 	$(BIN)/ruff format .
@@ -88,6 +96,15 @@ lab: env-lab ## Open the notebooks in JupyterLab
 benchmark: env ## Cold start, zip size, latency and throughput of both systems -> benchmarks/results/
 	$(BIN)/python benchmarks/performance.py
 
+coverage: env-dev ## The suite under branch coverage, as make test runs it, with the figures by folder -> benchmarks/results/coverage.json
+	$(BIN)/python benchmarks/branch_coverage.py --workers $(TEST_WORKERS)
+
+types: env-dev ## Count what mypy strict checks (0 errors, modules, each ignore's reason) -> benchmarks/results/types.json
+	$(BIN)/python benchmarks/type_check.py
+
+mutation: env-dev ## Mutation testing of the domain (demo/bank/, mutmut, ~2 min) -> benchmarks/results/mutation.json
+	$(BIN)/python benchmarks/mutation.py
+
 soak: env ## The storm with 10,000 notifications against both systems, 25/s (~8 min) -> benchmarks/results/
 	$(BIN)/python benchmarks/storm.py
 
@@ -101,5 +118,5 @@ destroy: env ## Destroy STAGE on AWS, then list what is left behind
 	$(BIN)/bankdemo destroy --stage $(STAGE)
 
 clean: ## Remove the environment, caches and built files
-	rm -rf $(VENV) .tools site .pytest_cache .ruff_cache .hypothesis test-artifacts dist
+	rm -rf $(VENV) .tools site .pytest_cache .ruff_cache .mypy_cache .hypothesis test-artefacts mutants dist .coverage .coverage.*
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -54,7 +54,8 @@ def _payload(envelope: Any, name: str) -> dict[str, Any]:
         f"`{name}` should be a notification envelope: a dict with `webhook`, `webhook_id`... and "
         "`object_payload`, like the ones this notebook sends.",
     )
-    return envelope["object_payload"]
+    payload: dict[str, Any] = envelope["object_payload"]
+    return payload
 
 
 # Step 0: the monolith ----------------------------------------------------------------------------
@@ -208,7 +209,8 @@ def check_step2_event_id(client: Any, envelope: dict[str, Any], my_event_id: Any
 
 
 def _threshold(cloud: Any) -> int:
-    return cloud.app_module.container().settings.review_threshold_cents
+    threshold: int = cloud.app_module.container().settings.review_threshold_cents
+    return threshold
 
 
 def check_step3_threshold(cloud: Any, largest_unreviewed: Any) -> None:
@@ -478,7 +480,9 @@ def break_even_with_write_price(factor: float) -> int:
     saved = dynamodb["per_write_request_unit"]
     dynamodb["per_write_request_unit"] = saved * factor
     try:
-        return costs.break_even("self-hosted").notifications
+        found = costs.break_even("self-hosted")
+        assert found is not None  # they cross at half the write price, the check's factor
+        return found.notifications
     finally:
         dynamodb["per_write_request_unit"] = saved
 
@@ -491,7 +495,9 @@ def check_step6_write_price(break_even_half_price: Any) -> None:
 
     answer = _notifications(break_even_half_price, "break_even_half_price")
     _prices_untouched()
-    today = costs.break_even("self-hosted").notifications
+    crossing = costs.break_even("self-hosted")
+    assert crossing is not None  # they cross at prices.yaml's prices
+    today = crossing.notifications
     _hint(
         not _close(answer, today),
         "that is the break-even at today's prices: change `costs.prices()['dynamodb']"
@@ -517,9 +523,12 @@ def check_step6_arm64(break_even_arm64: Any) -> None:
 
     answer = _notifications(break_even_arm64, "break_even_arm64")
     _prices_untouched()
-    today = costs.break_even("self-hosted").notifications
+    crossing = costs.break_even("self-hosted")
     on_arm64 = dataclasses.replace(costs.ASSUMPTIONS, architecture="arm64")
-    expected = costs.break_even("self-hosted", assumptions=on_arm64).notifications
+    crossing_arm64 = costs.break_even("self-hosted", assumptions=on_arm64)
+    assert crossing is not None  # they cross at prices.yaml's prices
+    assert crossing_arm64 is not None  # on arm64 too
+    today, expected = crossing.notifications, crossing_arm64.notifications
     _hint(
         answer != today or today == expected,
         "that is the break-even on x86: pass `assumptions=` with `architecture='arm64'` "

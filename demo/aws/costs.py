@@ -20,8 +20,8 @@ import yaml
 
 # Assumptions and ASSUMPTIONS are the defaults of the model's functions: `bankdemo cost` and the
 # notebooks' exercises name them costs.Assumptions and costs.ASSUMPTIONS.
+from demo.aws.usage import ASSUMPTIONS as ASSUMPTIONS
 from demo.aws.usage import (
-    ASSUMPTIONS,
     CLOUDWATCH_ALARMS,
     CONSUMER_QUEUES,
     ITEM_BYTES,
@@ -30,16 +30,17 @@ from demo.aws.usage import (
     PER_BATCH,
     PER_EVENT,
     SQS_BATCH_SIZE,
-    Assumptions,
     mixed_counts,
 )
+from demo.aws.usage import Assumptions as Assumptions
 
 PRICES = Path(__file__).resolve().parent / "prices.yaml"
 
 
 @cache
 def prices() -> dict[str, Any]:
-    return yaml.safe_load(PRICES.read_text())
+    loaded: dict[str, Any] = yaml.safe_load(PRICES.read_text())
+    return loaded
 
 
 BROKERS = ("self-hosted", "amazon-mq")

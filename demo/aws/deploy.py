@@ -31,32 +31,56 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, overload
 
 import yaml
 
 from demo.aws import cfn
 from demo.aws.preflight import (
     APP,
-    Artefacts,
-    DeployError,
-    Identity,
-    Plan,
     client,
-    secret_parameters,
-    stack_name,
     template_url,
     with_code_location,
 )
 
 # What demo/cli/ship.py calls here besides: the tests of the CLI stub open_session and build on
 # this module, where the command looks them up.
+from demo.aws.preflight import Artefacts as Artefacts
+from demo.aws.preflight import DeployError as DeployError
+from demo.aws.preflight import Identity as Identity
+from demo.aws.preflight import Plan as Plan
 from demo.aws.preflight import bucket_name as bucket_name
 from demo.aws.preflight import build as build
 from demo.aws.preflight import check_credentials as check_credentials
 from demo.aws.preflight import make_plan as make_plan
 from demo.aws.preflight import open_session as open_session
 from demo.aws.preflight import resource_counts as resource_counts
+from demo.aws.preflight import secret_parameters as secret_parameters
+from demo.aws.preflight import stack_name as stack_name
+
+if TYPE_CHECKING:  # the stubs are a dev dependency
+    from types_boto3_cloudformation.client import CloudFormationClient
+    from types_boto3_cloudformation.type_defs import (
+        ParameterTypeDef,
+        StackEventTypeDef,
+        StackResourceTypeDef,
+        StackTypeDef,
+    )
+    from types_boto3_logs.client import CloudWatchLogsClient
+    from types_boto3_s3.client import S3Client
+    from types_boto3_s3.type_defs import ObjectIdentifierTypeDef
+    from types_boto3_ssm.client import SSMClient
+    from types_boto3_ssm.type_defs import ParameterStringFilterTypeDef
+
+    class _SecureString(TypedDict):
+        """PutParameter's arguments but Overwrite, which each call passes."""
+
+        Name: str
+        Value: str
+        Type: Literal["SecureString"]
+        KeyId: str
+        Description: str
+
 
 # CAPABILITY_IAM: the template creates roles (generated names, hence not CAPABILITY_NAMED_IAM).
 # CAPABILITY_AUTO_EXPAND: it holds the AWS::Serverless transform, a macro, expanded on AWS.
@@ -79,8 +103,8 @@ class Leftover:
 class Survey:
     """What ``destroy`` finds before deleting anything."""
 
-    stack: dict[str, Any] | None
-    resources: list[dict[str, Any]] = field(default_factory=list)
+    stack: StackTypeDef | None
+    resources: list[StackResourceTypeDef] = field(default_factory=list)
     retained: dict[str, str] = field(default_factory=dict)  # logical id -> its DeletionPolicy
 
 
@@ -104,7 +128,8 @@ def template_body(body: Any) -> dict[str, Any]:
     """GetTemplate's TemplateBody: botocore decodes JSON into a dict; YAML comes as text."""
     if isinstance(body, dict):
         return body
-    return yaml.load(body, Loader=cfn._CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    template: dict[str, Any] = yaml.load(body, Loader=cfn._CfnLoader)  # noqa: S506 - a SafeLoader subclass
+    return template
 
 
 class Deployment:
@@ -124,6 +149,14 @@ class Deployment:
         self._clients: dict[str, Any] = {}
         self._say, self._sleep, self._clock, self._poll = say, sleep, clock, poll_seconds
 
+    @overload
+    def client(self, service: Literal["cloudformation"]) -> CloudFormationClient: ...
+    @overload
+    def client(self, service: Literal["logs"]) -> CloudWatchLogsClient: ...
+    @overload
+    def client(self, service: Literal["s3"]) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["ssm"]) -> SSMClient: ...
     def client(self, service: str) -> Any:
         if service not in self._clients:
             self._clients[service] = client(self._session, service)
@@ -198,7 +231,7 @@ class Deployment:
         )
         self._say(f"uploaded s3://{bucket}/{key} ({len(body) / 1_000_000:.2f} MB)")
 
-    def describe(self, stack: str) -> dict[str, Any] | None:
+    def describe(self, stack: str) -> StackTypeDef | None:
         """The stack (by name or id), or None if there is none."""
         import botocore.exceptions
 
@@ -215,7 +248,9 @@ class Deployment:
 
         cloudformation = self.client("cloudformation")
         existing = self.describe(plan.stack)
-        parameters = [{"ParameterKey": k, "ParameterValue": v} for k, v in plan.parameters.items()]
+        parameters: list[ParameterTypeDef] = [
+            {"ParameterKey": k, "ParameterValue": v} for k, v in plan.parameters.items()
+        ]
         arguments: dict[str, Any] = {
             "StackName": plan.stack,
             "TemplateURL": url,
@@ -248,12 +283,12 @@ class Deployment:
             raise
         return existing["StackId"], seen
 
-    def _events(self, stack_id: str) -> list[dict[str, Any]]:
+    def _events(self, stack_id: str) -> list[StackEventTypeDef]:
         """The stack's latest events (one page, newest first: what a poll needs)."""
         return self.client("cloudformation").describe_stack_events(StackName=stack_id)["StackEvents"]
 
     # --8<-- [start:wait]
-    def wait(self, stack_id: str, seen: set[str], success: set[str], timeout: float) -> dict[str, Any]:
+    def wait(self, stack_id: str, seen: set[str], success: set[str], timeout: float) -> StackTypeDef:
         """Poll the stack until it leaves *_IN_PROGRESS, printing its new events; the stack."""
         deadline = self._clock() + timeout
         first_failure = ""
@@ -304,7 +339,7 @@ class Deployment:
             names["client"]: (client_webhook_secret, "the bank signs the client's webhooks with"),
         }
         for name, (given, what) in wanted.items():
-            put = {
+            put: _SecureString = {
                 "Name": name,
                 "Value": given or secrets.token_hex(32),
                 "Type": "SecureString",
@@ -370,7 +405,7 @@ class Deployment:
         try:
             pages = s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=f"{stage}/")
             for page in pages:
-                keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+                keys: list[ObjectIdentifierTypeDef] = [{"Key": o["Key"]} for o in page.get("Contents", [])]
                 if keys:  # at most 1000 a page, as many as delete_objects takes
                     s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
                     deleted += len(keys)
@@ -384,7 +419,7 @@ class Deployment:
         """What is still in the account for ``stage`` once its stack is gone, and how to remove it."""
         region = f" --region {self.identity.region}"
         left = list(self._stack_leftovers(survey, region))
-        checks = {
+        checks: dict[str, Callable[[], Iterable[Leftover]]] = {
             f"log groups /aws/lambda/{APP}-{stage}-*": lambda: self._log_groups(stage, region),
             f"SSM parameters /{APP}/{stage}/*": lambda: self._parameters(stage, region),
             f"the deploy bucket {bucket}": lambda: self._bucket(bucket, region),
@@ -432,7 +467,9 @@ class Deployment:
 
     def _parameters(self, stage: str, region: str) -> Iterable[Leftover]:
         pages = self.client("ssm").get_paginator("describe_parameters")
-        filters = [{"Key": "Name", "Option": "BeginsWith", "Values": [f"/{APP}/{stage}/"]}]
+        filters: list[ParameterStringFilterTypeDef] = [
+            {"Key": "Name", "Option": "BeginsWith", "Values": [f"/{APP}/{stage}/"]}
+        ]
         for page in pages.paginate(ParameterFilters=filters):
             for parameter in page.get("Parameters", []):
                 yield Leftover(

@@ -6,12 +6,15 @@ AWS; the local cloud does not implement it, so there we receive, send and delete
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the stubs are a dev dependency
+    from types_boto3_sqs.client import SQSClient
 
 PREFIX = "bank-"
 
 
-def queue_depths(sqs: Any, prefix: str = PREFIX) -> dict[str, dict[str, int]]:
+def queue_depths(sqs: SQSClient, prefix: str = PREFIX) -> dict[str, dict[str, int]]:
     """Visible, in-flight and delayed messages of every queue named ``prefix...``, by queue name."""
     depths = {}
     for url in sqs.list_queues(QueueNamePrefix=prefix).get("QueueUrls", []):
@@ -24,7 +27,7 @@ def queue_depths(sqs: Any, prefix: str = PREFIX) -> dict[str, dict[str, int]]:
     return depths
 
 
-def redrive(sqs: Any, queue: str, *, use_move_task: bool) -> int:
+def redrive(sqs: SQSClient, queue: str, *, use_move_task: bool) -> int:
     """Move the messages of ``queue``'s dead-letter queue back to ``queue``; returns how many.
 
     With ``use_move_task`` (AWS) SQS moves them itself and the count is the DLQ's depth when the
@@ -49,8 +52,8 @@ def redrive(sqs: Any, queue: str, *, use_move_task: bool) -> int:
         if not messages:
             return moved
         for message in messages:
-            attributes = message.get("MessageAttributes") or {}
-            kwargs = {"MessageAttributes": attributes} if attributes else {}
+            kept = message.get("MessageAttributes") or {}
+            kwargs: dict[str, Any] = {"MessageAttributes": kept} if kept else {}
             sqs.send_message(QueueUrl=source_url, MessageBody=message["Body"], **kwargs)
             sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
             moved += 1

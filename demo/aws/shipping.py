@@ -32,7 +32,8 @@ POLICY_STAGE = "dev"
 
 
 def chalice_config() -> dict[str, Any]:
-    return json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    config: dict[str, Any] = json.loads((PROJECT_DIR / ".chalice" / "config.json").read_text())
+    return config
 
 
 def aws_stages() -> list[str]:

@@ -23,7 +23,8 @@ REVIEW_DEFINITION = SERVERLESS_PROJECT / "statemachines" / "large-payment-review
 
 
 def load_definition(path: Path = REVIEW_DEFINITION) -> dict[str, Any]:
-    return json.loads(path.read_text())
+    definition: dict[str, Any] = json.loads(path.read_text())
+    return definition
 
 
 def successors(state: dict[str, Any]) -> list[str]:
@@ -79,7 +80,8 @@ def express_cost(seconds: float, memory_mb: int = 64) -> float:
     p = prices()["stepfunctions"]["express"]
     billed_seconds = math.ceil(seconds * 1000 / p["duration_rounding_ms"]) * p["duration_rounding_ms"] / 1000
     billed_gb = math.ceil(memory_mb / p["memory_chunk_mb"]) * p["memory_chunk_mb"] / 1024
-    return p["per_request"] + billed_gb * billed_seconds * p["per_gb_second"]
+    cost: float = p["per_request"] + billed_gb * billed_seconds * p["per_gb_second"]
+    return cost
 
 
 def review_costs(
@@ -114,4 +116,5 @@ def review_costs(
 def standard_monthly_cost(transitions_per_month: int) -> float:
     """A month of Standard executions, after the free tier."""
     p = prices()["stepfunctions"]["standard"]
-    return max(0, transitions_per_month - p["free_transitions_per_month"]) * p["per_state_transition"]
+    cost: float = max(0, transitions_per_month - p["free_transitions_per_month"]) * p["per_state_transition"]
+    return cost

@@ -66,7 +66,8 @@ class InvalidNotification(BankError):
 
     def to_dict(self) -> dict[str, object]:
         body = super().to_dict()
-        body["error"]["fields"] = [{"field": e.field, "message": e.message} for e in self.errors]  # type: ignore[index]
+        fields = [{"field": e.field, "message": e.message} for e in self.errors]
+        body["error"]["fields"] = fields  # type: ignore[index]  # the base's "error" is a dict, typed object
         return body
 
 

@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, TypeGuard
 
 from demo.bank.errors import FieldError, InvalidNotification, MalformedJSON, PayloadTooLarge
 from demo.bank.pan import mask_card_numbers
@@ -77,7 +77,7 @@ class Notification:
     digest: str = field(default="", compare=False, repr=False)
 
 
-def is_valid_id(value: object) -> bool:
+def is_valid_id(value: object) -> TypeGuard[str]:
     """Whether ``value`` is a usable identifier (wallet, authorization, object)."""
     return isinstance(value, str) and _ID.fullmatch(value) is not None
 
@@ -190,13 +190,14 @@ def validate(envelope: object) -> Notification:
 
     if check.errors:
         raise InvalidNotification(check.errors)
+    # Each of these six is None only when its check recorded an error, and then validate raised above.
     return Notification(
-        notification_id=webhook_id,  # type: ignore[arg-type]
-        webhook=webhook,  # type: ignore[arg-type]
-        created_at=created_at,  # type: ignore[arg-type]
-        object=obj,  # type: ignore[arg-type]
-        object_id=object_id,  # type: ignore[arg-type]
-        wallet_id=wallet_id,  # type: ignore[arg-type]
+        notification_id=webhook_id,  # type: ignore[arg-type]  # not None here (see above)
+        webhook=webhook,  # type: ignore[arg-type]  # not None here (see above)
+        created_at=created_at,  # type: ignore[arg-type]  # not None here (see above)
+        object=obj,  # type: ignore[arg-type]  # not None here (see above)
+        object_id=object_id,  # type: ignore[arg-type]  # not None here (see above)
+        wallet_id=wallet_id,  # type: ignore[arg-type]  # not None here (see above)
         amount=amount,
         authorization_id=authorization_id,
         card=card,

@@ -133,7 +133,7 @@ def parse_decision(body: bytes) -> DecisionRequest:
     if not isinstance(data, dict):
         raise InvalidDecision([FieldError("(body)", "must be a JSON object")])
     errors = []
-    decision = data.get("decision")
+    decision: Any = data.get("decision")  # JSON from the wire: checked below, a str once it passes
     if not isinstance(decision, str) or decision not in set(Decision):  # a list is unhashable
         errors.append(FieldError("decision", "must be 'approve' or 'reject'"))
     reason = data.get("reason", "")

@@ -63,7 +63,8 @@ def _control(url: str, method: str, path: str, body: dict[str, Any] | None = Non
         ) from None
     if response.status_code != 200:
         raise fail(response.json().get("error", {}).get("message", response.text))
-    return response.json()
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 @app.command()

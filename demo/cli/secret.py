@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import datetime
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from demo import settings
 from demo.cli.common import AwsOption, StageOption, console, fail
 from demo.localcloud.session import chalicelib_module, local_session
+
+if TYPE_CHECKING:  # the stubs are a dev dependency
+    from types_boto3_ssm.client import SSMClient
 
 app = typer.Typer(
     help="The processor signing secret: rotate it, see where a rotation stands.", no_args_is_help=True
@@ -30,7 +33,7 @@ def _parameter(stage: str) -> str:
     return f"/bank/{stage}/processor-signing-secret"
 
 
-def _ssm(aws_endpoint: str):  # noqa: ANN202 - a boto3 client
+def _ssm(aws_endpoint: str) -> SSMClient:
     return local_session().client("ssm", endpoint_url=aws_endpoint)
 
 

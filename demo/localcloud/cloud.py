@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Literal, Self, overload
 
 from botocore.config import Config
 from chalice.local import CustomLocalChalice, LocalChalice
@@ -44,6 +44,17 @@ from demo.localcloud.pollers import SqsPoller, Wakeup, Wakeups
 from demo.localcloud.session import REGION, local_session, on_project_path
 from demo.localcloud.wire import GIL_SWITCH_SECONDS
 from demo.settings import ensure_free
+
+if TYPE_CHECKING:
+    from types_boto3_cloudformation.client import CloudFormationClient
+    from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_events.client import EventBridgeClient
+    from types_boto3_sqs.client import SQSClient
+    from types_boto3_ssm.client import SSMClient
+    from types_boto3_stepfunctions.client import SFNClient
+
+    # The services the local cloud's callers ask a client of (the stubs the project installs).
+    Service = Literal["cloudformation", "dynamodb", "events", "sqs", "ssm", "stepfunctions"]
 
 PROJECT_DIR = settings.SERVERLESS_PROJECT
 TEMPLATE = PROJECT_DIR / "resources.yaml"
@@ -213,7 +224,22 @@ class LocalCloud:
         found: dict[str, int] = self._running_emulator().call("calls")
         return found
 
-    def client(self, service: str) -> Any:
+    @overload
+    def client(self, service: Literal["cloudformation"]) -> CloudFormationClient: ...
+    @overload
+    def client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def client(self, service: Literal["events"]) -> EventBridgeClient: ...
+    @overload
+    def client(self, service: Literal["sqs"]) -> SQSClient: ...
+    @overload
+    def client(self, service: Literal["ssm"]) -> SSMClient: ...
+    @overload
+    def client(self, service: Literal["stepfunctions"]) -> SFNClient: ...
+
+    def client(
+        self, service: Service
+    ) -> CloudFormationClient | DynamoDBClient | EventBridgeClient | SQSClient | SSMClient | SFNClient:
         """A boto3 client of the local cloud (bounded retries, as the app's: see ``bootstrap.sdk_config``)."""
         return self.session.client(service, endpoint_url=self.aws_endpoint, config=_SDK_CONFIG)
 

@@ -167,10 +167,8 @@ class WireTransport:
         if isinstance(body, str):
             body = body.encode("utf-8")
         elif not isinstance(body, bytes):
-            body = body.read()
-        headers = {
-            str(k): v.decode("utf-8") if isinstance(v, bytes) else str(v) for k, v in request.headers.items()
-        }
+            body = body.read()  # type: ignore[union-attr]  # the stubs allow a bytearray body; the callers send bytes, str or a file
+        headers = {str(k): _header_text(v) for k, v in request.headers.items()}
         try:
             answer = self._emulator.call("send", request.method, url, headers, body)
         except EmulatorGone:
@@ -178,7 +176,12 @@ class WireTransport:
         if answer is None:
             return None  # no service the emulator can tell: its HTTP endpoint answers
         status, response_headers, response_body = answer
-        return AWSResponse(url, status, response_headers, _Body(response_body))  # type: ignore[arg-type]
+        return AWSResponse(url, status, response_headers, _Body(response_body))
+
+
+def _header_text(value: str | bytes) -> str:
+    # botocore's stubs say str; a bytes value (a handler may set one) is decoded.
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
 
 
 class WireQueue:

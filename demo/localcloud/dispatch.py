@@ -129,7 +129,7 @@ class MotoDispatcher:
         self._calls.add(f"AmazonSQS.{operation}")
 
     def _sqs(self) -> Any:
-        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.sqs.models import sqs_backends
 
         return sqs_backends[DEFAULT_ACCOUNT_ID][self._region]
@@ -179,10 +179,10 @@ def _message(message: Any) -> dict[str, Any]:
 def _backend(module: str) -> Any:
     """One backend of a moto service, to read its URL routes from (as moto's server does)."""
     import moto.backends
-    from moto.core import DEFAULT_ACCOUNT_ID
     from moto.core.base_backend import BackendDict
+    from moto.core.models import DEFAULT_ACCOUNT_ID
 
-    backends = moto.backends.get_backend(module)  # type: ignore[call-overload]
+    backends = moto.backends.get_backend(module)  # type: ignore[call-overload]  # a service named at run time; moto's overloads take literal names
     if not isinstance(backends, BackendDict):
         return backends["global"]
     regions = backends[DEFAULT_ACCOUNT_ID]

@@ -44,6 +44,7 @@ class _Handler(socketserver.BaseRequestHandler):
                 operation, *args = recv_frame(self.request)
             except (EOFError, OSError):
                 return
+            answer: tuple[str, Any] | tuple[str, str, str]  # ("ok", answer) or ("error", name, message)
             try:
                 answer = ("ok", self.emulator.answer(operation, args))
             except Exception as error:  # reported to the caller, which raises it as its own
@@ -123,7 +124,7 @@ class Emulator:
         out = sys.__stdout__
         assert out is not None
         while (line := self.events.get()) is not None:
-            lines = [line]
+            lines: list[str | None] = [line]
             while True:  # what came meanwhile (a PutEvents adds a message per event and target)
                 try:
                     lines.append(self.events.get_nowait())

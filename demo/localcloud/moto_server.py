@@ -12,7 +12,7 @@ from typing import Any
 # jsonschema (pulled in by moto's API Gateway models) compiles an optional RFC 3987 grammar
 # when it is imported, which costs about 2 s of every local cloud start. moto never validates
 # that format, so we tell the import system the optional module is absent.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]  # None in sys.modules: "no such module", as the import system reads it
 
 from moto.core.config import default_user_config  # noqa: E402
 from moto.moto_server.werkzeug_app import (  # noqa: E402
@@ -101,7 +101,9 @@ class MotoServer:
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=_QuietHandler
         )
-        self.host, self.port = self._server.server_address[:2]
+        bound, self.port = self._server.server_address[:2]
+        assert isinstance(bound, str)  # an IP socket's host (typeshed's address type allows bytes)
+        self.host = bound
         # Step Functions: run the executions (moto only records them by default), and let their
         # service tasks call this server (moto's interpreter calls localhost:$MOTO_PORT).
         default_user_config["stepfunctions"] = {"execute_state_machine": True}
@@ -131,7 +133,7 @@ class MotoServer:
 def messages_held(lock: threading.Lock, region: str, queue_names: set[str]) -> dict[str, int]:
     """How many messages each of these queues holds (visible, in flight or delayed), read from
     moto's SQS in this process: what "drained" is decided on, without a request per queue."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.sqs.models import sqs_backends
 
     with lock:

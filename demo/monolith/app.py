@@ -50,7 +50,7 @@ class Monolith:
         self.host = host
         self.port = port
         self._tmp = None if db_path else tempfile.TemporaryDirectory(prefix="bank-monolith-")
-        self.db_path = Path(db_path) if db_path else Path(self._tmp.name) / "bank.sqlite3"  # type: ignore[union-attr]
+        self.db_path = Path(db_path) if db_path else Path(self._tmp.name) / "bank.sqlite3"  # type: ignore[union-attr]  # _tmp is set whenever db_path is not
         self.client_url = client_url
         self.signing_secret = signing_secret or secrets.token_hex(32)
         self.database = Database(self.db_path)

@@ -28,10 +28,19 @@ from demo.monolith.database import Inbox
 class Site(Protocol):
     """What the routes need of the running monolith (``demo.monolith.app.Monolith`` is one)."""
 
-    signing_secret: str
-    ledger: LedgerStore
-    inbox: Inbox
-    broker: Broker
+    # Read-only (properties), so that a Monolith is one: its ledger is a SqliteLedger, which a
+    # mutable protocol attribute (invariant) would refuse for a LedgerStore.
+    @property
+    def signing_secret(self) -> str: ...
+
+    @property
+    def ledger(self) -> LedgerStore: ...
+
+    @property
+    def inbox(self) -> Inbox: ...
+
+    @property
+    def broker(self) -> Broker: ...
 
     def status(self) -> dict[str, Any]: ...
 

@@ -20,7 +20,7 @@ from demo.bank.errors import BankError
 from demo.bank.ledger import Balance
 from demo.bank.signature import SIGNATURE_HEADER, sign
 from demo.bank.webhooks import client_webhooks
-from demo.monolith.broker import Broker
+from demo.monolith.broker import Broker, Delivery
 from demo.monolith.database import DatabaseUnavailable, SqliteLedger
 from demo.parties.client import encode
 
@@ -105,7 +105,7 @@ class Worker:
             self._running.clear()
 
     # --8<-- [start:handle]
-    def handle(self, body: str, message: Any) -> None:
+    def handle(self, body: str, message: Delivery) -> None:
         """One message: apply it, notify the client, acknowledge."""
         self._in_hand.set()
         try:
@@ -113,7 +113,7 @@ class Worker:
         finally:
             self._in_hand.clear()
 
-    def _handle(self, body: str, message: Any) -> None:
+    def _handle(self, body: str, message: Delivery) -> None:
         try:
             notification = notifications.parse(body.encode("utf-8"))
             committed = service.commit(self.ledger, notification, int(time.time()))

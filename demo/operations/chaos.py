@@ -29,7 +29,7 @@ def _call(method: str, url: str, what: str, start: str, body: dict[str, Any] | N
     except httpx.HTTPError as error:
         raise fail(f"no {what} answers at {url}: {error}. Start it with `{start}`.") from None
     try:
-        answer = response.json()
+        answer: dict[str, Any] = response.json()
     except ValueError:
         answer = {}
     if response.status_code != 200:

@@ -19,7 +19,8 @@ def _admin(url: str, method: str, path: str) -> dict[str, Any]:
         raise fail(f"no monolith answers at {url}: {error}. Start it with `bankdemo monolith up`.") from None
     if response.status_code != 200:
         raise fail(response.json().get("error", {}).get("message", response.text))
-    return response.json()
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 def status(url: str) -> None:

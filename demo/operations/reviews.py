@@ -3,7 +3,7 @@ execution history, decided through the bank's API."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
 
@@ -12,6 +12,10 @@ from demo.bank.errors import InvalidReviewQuery
 from demo.bank.reviews import parse_status
 from demo.operations.output import console, fail
 from demo.parties.client import BankApi, format_cents
+
+if TYPE_CHECKING:  # the stubs are a dev dependency
+    from types_boto3_stepfunctions.client import SFNClient
+    from types_boto3_stepfunctions.type_defs import HistoryEventTypeDef
 
 STATE_MACHINE = "large-payment-review"
 
@@ -59,7 +63,7 @@ def _show_one(review: dict[str, Any], aws_endpoint: str) -> None:
     console.print(table)
 
 
-def execution_history(aws_endpoint: str, review_id: str) -> list[dict[str, Any]]:
+def execution_history(aws_endpoint: str, review_id: str) -> list[HistoryEventTypeDef]:
     """The Step Functions history of a review's execution (its name is the review id)."""
     import botocore.exceptions
 
@@ -76,7 +80,7 @@ def execution_history(aws_endpoint: str, review_id: str) -> list[dict[str, Any]]
         raise fail(f"no execution {review_id}", code=2) from None
 
 
-def execution_counts(sfn: Any) -> dict[str, int]:
+def execution_counts(sfn: SFNClient) -> dict[str, int]:
     """Review executions by status (RUNNING, SUCCEEDED, FAILED...), for `bankdemo status`."""
     machines = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
     counts: dict[str, int] = {}
@@ -96,9 +100,9 @@ def decide(review_id: str, decision: str, reason: str, api: str) -> None:
     except Exception as error:
         raise fail(f"cannot reach {api}: {error}") from None
     if response.status_code != 202:
-        error = response.json().get("error", {})
-        fields = "; ".join(f"{f['field']} {f['message']}" for f in error.get("fields", []))
-        raise fail(f"{error.get('code')}: {fields or error.get('message')}", code=2)
+        refused = response.json().get("error", {})
+        fields = "; ".join(f"{f['field']} {f['message']}" for f in refused.get("fields", []))
+        raise fail(f"{refused.get('code')}: {fields or refused.get('message')}", code=2)
     console.print(
         f"{review_id}: {decision} accepted; the workflow records it"
         + (" and freezes the wallet" if decision == "reject" else "")

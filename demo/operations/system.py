@@ -4,7 +4,7 @@ a stream sent with a progress bar, ``status`` (queues, backlog, counters, review
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Literal, overload
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -16,6 +16,11 @@ from demo.operations.output import console, err, fail, unreachable
 from demo.operations.tables import queue_table
 from demo.parties import processor
 from demo.parties.client import BankApi
+
+if TYPE_CHECKING:  # the stubs are a dev dependency
+    from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_sqs.client import SQSClient
+    from types_boto3_stepfunctions.client import SFNClient
 
 
 def signing_secret(aws_endpoint: str, stage: str) -> str:
@@ -32,7 +37,15 @@ def signing_secret(aws_endpoint: str, stage: str) -> str:
         raise fail(f"cannot read {name} from SSM at {aws_endpoint}: {error}") from None
 
 
-def aws_client(aws_endpoint: str, service: str) -> Any:
+@overload
+def aws_client(aws_endpoint: str, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+@overload
+def aws_client(aws_endpoint: str, service: Literal["sqs"]) -> SQSClient: ...
+@overload
+def aws_client(aws_endpoint: str, service: Literal["stepfunctions"]) -> SFNClient: ...
+def aws_client(
+    aws_endpoint: str, service: Literal["dynamodb", "sqs", "stepfunctions"]
+) -> DynamoDBClient | SQSClient | SFNClient:
     from botocore.config import Config
 
     # two tries, not legacy mode's ten for DynamoDB: with DynamoDB down, status answers at once

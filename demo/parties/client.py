@@ -158,20 +158,23 @@ class BankApi:
         if response.status_code == 404:
             return None
         response.raise_for_status()
-        return response.json()
+        found: dict[str, Any] = response.json()
+        return found
 
     def reviews(self, status: str = "all") -> list[dict[str, Any]]:
         """Large-payment reviews (step 3), oldest first: ``pending``, ``approved``, ... or ``all``."""
         response = self._http.get("/reviews", params={"status": status})
         response.raise_for_status()
-        return response.json()["reviews"]
+        reviews: list[dict[str, Any]] = response.json()["reviews"]
+        return reviews
 
     def review(self, review_id: str) -> dict[str, Any] | None:
         response = self._http.get(f"/reviews/{review_id}")
         if response.status_code == 404:
             return None
         response.raise_for_status()
-        return response.json()
+        found: dict[str, Any] = response.json()
+        return found
 
     def decide(self, review_id: str, decision: str, reason: str = "") -> httpx.Response:
         """POST a compliance decision (``approve`` or ``reject``); the caller reads the status."""
@@ -182,7 +185,8 @@ class BankApi:
     def health(self) -> dict[str, Any]:
         response = self._http.get("/health")
         response.raise_for_status()
-        return response.json()
+        found: dict[str, Any] = response.json()
+        return found
 
 
 def format_cents(cents: int) -> str:

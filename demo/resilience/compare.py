@@ -11,13 +11,14 @@ The facts of each run (``scenarios.Run``) are then scored against the stream's o
 from __future__ import annotations
 
 import contextlib
+import functools
 import heapq
 import logging
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from demo.parties import processor
 from demo.parties.client import BankApi
@@ -34,10 +35,17 @@ from demo.resilience.scenarios import (
     score,
 )
 
+if TYPE_CHECKING:
+    from types_boto3_sqs.literals import QueueAttributeNameType
+
+    from chalicelib.ledger_table import DynamoDBLedger
+    from demo.localcloud.cloud import LocalCloud
+    from demo.localcloud.pollers import SqsPoller
+
 RETRIES = 3  # a refused delivery is tried 4 times in all...
 RETRY_PAUSE = 0.5  # ...half a second apart
 SAMPLES = 600  # backlog readings per run, at most every 0.25 s (each one is a request to the system)
-BACKLOG_ATTRIBUTES = (
+BACKLOG_ATTRIBUTES: tuple[QueueAttributeNameType, ...] = (
     "ApproximateNumberOfMessages",
     "ApproximateNumberOfMessagesNotVisible",
     "ApproximateNumberOfMessagesDelayed",
@@ -58,6 +66,7 @@ class System(Protocol):
     def redrive(self, run: Run, timeout: float) -> None: ...
     def applied(self, ids: list[str]) -> set[str]: ...
     def balances(self, wallets: list[str]) -> dict[str, tuple[int, int] | None]: ...
+    def stop(self) -> None: ...
 
 
 def _client_act(client: FintechClient, step: Step) -> bool:
@@ -100,7 +109,7 @@ class MonolithSystem:
     name = "monolith"
 
     def __init__(self) -> None:
-        from demo.monolith import Monolith
+        from demo.monolith.app import Monolith  # what demo.monolith's Monolith loads
 
         self.client = FintechClient(port=0, control_port=0).start()
         self.monolith = Monolith(port=0, client_url=self.client.webhook_url, client_timeout=2.0).start()
@@ -154,8 +163,8 @@ class ServerlessSystem:
 
     name = "serverless"
 
-    def __init__(self, cloud: Any = None, client: FintechClient | None = None) -> None:
-        from demo.localcloud import LocalCloud
+    def __init__(self, cloud: LocalCloud | None = None, client: FintechClient | None = None) -> None:
+        from demo.localcloud.cloud import LocalCloud  # what demo.localcloud's LocalCloud loads
 
         self._owned = cloud is None
         self.client = client or FintechClient(port=0, control_port=0).start()
@@ -189,7 +198,7 @@ class ServerlessSystem:
             self.cloud.stop()
             self.client.stop()
 
-    def _worker(self) -> Any:
+    def _worker(self) -> SqsPoller:
         return next(p for p in self.cloud.pollers if p.queue_url.endswith("/bank-notifications"))
 
     def act(self, step: Step, run: Run) -> None:
@@ -211,9 +220,10 @@ class ServerlessSystem:
         elif step.action == "poison":  # the buggy producer retries until SQS takes them
             bodies = [poison_body(run.poison_sent + i) for i in range(int(step.value))]
             for body in bodies:
-                _until_done(
-                    lambda b=body: self.sqs.send_message(QueueUrl=self._notifications_url(), MessageBody=b)
-                )
+                _until_done(functools.partial(self._send_poison, body))
+
+    def _send_poison(self, body: str) -> None:
+        self.sqs.send_message(QueueUrl=self._notifications_url(), MessageBody=body)
 
     def _notifications_url(self) -> str:
         if self._queue_url is None:
@@ -249,7 +259,7 @@ class ServerlessSystem:
         depth = self.cloud.queue_depths()["bank-notifications-dlq"]
         run.poison_kept = min(run.poison_sent, depth["visible"] + depth["in_flight"])
 
-    def _ledger(self) -> Any:
+    def _ledger(self) -> DynamoDBLedger:
         from chalicelib.ledger_table import DynamoDBLedger
 
         return DynamoDBLedger(self.cloud.client("dynamodb"), f"bank-ledger-{self.cloud.stage}")
@@ -437,7 +447,7 @@ def compare(
     finally:
         if owned:
             for system in systems:
-                system.stop()  # type: ignore[attr-defined]
+                system.stop()
     if errors:
         raise errors[0]
     return {

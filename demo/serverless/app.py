@@ -18,11 +18,11 @@ import functools
 import json
 import re
 import time
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
-from chalice import Chalice, IAMAuthorizer, Response
-from chalice.app import SQSEvent
+from chalice import Chalice, IAMAuthorizer, Response  # type: ignore[attr-defined]  # chalice re-exports them without __all__
+from chalice.app import Request, SQSEvent, SQSRecord
 
 from chalicelib import logs
 from chalicelib.batch import process_partial
@@ -44,16 +44,16 @@ iam = IAMAuthorizer()
 
 
 # --8<-- [start:json_errors]
-def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
+def json_errors[**P, R](view: Callable[P, R]) -> Callable[P, R | Response]:
     """Answer a domain error with its status and ``{"error": {"code", "message"}}``; a service
     that is down (DynamoDB for a balance, say) with 503 and ``Retry-After``, not a bare 500."""
 
     @functools.wraps(view)
-    def answer(*args: Any, **kwargs: Any) -> Any:
+    def answer(*args: P.args, **kwargs: P.kwargs) -> R | Response:
         try:
             return view(*args, **kwargs)
         except BankError as error:
-            headers = {"Retry-After": "5"} if error.status == 503 else {}
+            headers: dict[str, str | list[str]] = {"Retry-After": "5"} if error.status == 503 else {}
             return Response(status_code=error.status, body=error.to_dict(), headers=headers)
         except Exception as error:
             if not is_outage(error):
@@ -67,7 +67,7 @@ def json_errors(view: Callable[..., Any]) -> Callable[..., Any]:
 
 
 @app.middleware("http")
-def chalice_errors_as_json(event: Any, get_response: Callable[[Any], Response]) -> Response:
+def chalice_errors_as_json(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Give Chalice's own errors (415, 405, 500) the same JSON shape as ours."""
     response = get_response(event)
     body = response.body
@@ -84,10 +84,11 @@ def chalice_errors_as_json(event: Any, get_response: Callable[[Any], Response]) 
 def receive_notification() -> Response:
     """The processor's webhook: ``{"webhook": ..., "webhook_id": ..., "object_payload": {...}}``."""
     request = app.current_request
+    assert request is not None  # Chalice sets it before it calls a route's view
     logs.correlate(str((request.context or {}).get("requestId", "-")))
     deps = container()
     notification = service.receive(
-        request.raw_body,
+        cast(bytes, request.raw_body),  # bytes: Chalice encodes a text body (typed str | bytes)
         request.headers.get(SIGNATURE_HEADER),
         secrets=deps.secrets,
         queue=deps.queue,
@@ -121,7 +122,7 @@ def apply_notifications(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     deps = container()
     events = deps.events.batch()  # the batch's events, published together once it is applied
 
-    def apply(record: Any) -> None:
+    def apply(record: SQSRecord) -> None:
         notification = notifications.parse(record.body.encode("utf-8"))
         logs.correlate(notification.notification_id)
         try:
@@ -151,7 +152,7 @@ def deliver_webhooks(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     deps = container()
     outbox = Outbox(deps.backoff)  # the batch's webhooks go out together: one slow answer, not ten
 
-    def deliver(record: Any) -> None:
+    def deliver(record: SQSRecord) -> None:
         webhook = webhook_for(DomainEvent.from_detail(json.loads(record.body)["detail"]))
         logs.correlate(webhook["webhook_id"])
         url, secret = deps.client_webhook_url.value(), deps.client_webhook_secret.value()
@@ -175,7 +176,7 @@ def write_audit(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     deps = container()
     entries = deps.audit.batch()
 
-    def record(r: Any) -> None:
+    def record(r: SQSRecord) -> None:
         domain_event = DomainEvent.from_detail(json.loads(r.body)["detail"])
         logs.correlate(domain_event.event_id)
         entries.add(r.to_dict()["messageId"], domain_event)
@@ -191,7 +192,7 @@ def review_desk(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
     brings the task token that a decision will resume it with."""
     deps = container()
 
-    def handle(record: Any) -> None:
+    def handle(record: SQSRecord) -> None:
         event = json.loads(record.body)
         service.on_review_event(event["detail-type"], event["detail"], deps.reviews, deps.review_workflow)
 
@@ -202,7 +203,10 @@ def review_desk(event: SQSEvent) -> dict[str, list[dict[str, str]]]:
 @json_errors
 def list_reviews() -> dict[str, object]:
     """``?status=pending|approved|rejected|escalated|all`` (default: all)."""
-    status = reviews.parse_status((app.current_request.query_params or {}).get("status"))
+    request = app.current_request
+    assert request is not None  # Chalice sets it before it calls a route's view
+    query: Mapping[str, str] = request.query_params or {}
+    status = reviews.parse_status(query.get("status"))
     return {"reviews": [r.to_dict() for r in container().reviews.reviews(status)]}
 
 
@@ -225,8 +229,10 @@ def decide_review(review_id: str) -> Response:
     records the decision (and, for a rejection, freezes the wallet)."""
     deps = container()
     request = app.current_request
+    assert request is not None  # Chalice sets it before it calls a route's view
+    body = cast(bytes, request.raw_body)  # bytes: Chalice encodes a text body (typed str | bytes)
     decision = service.submit_decision(
-        deps.reviews, deps.review_workflow, review_id, request.raw_body, decided_by=_caller(request.context)
+        deps.reviews, deps.review_workflow, review_id, body, decided_by=_caller(request.context)
     )
     return Response(
         status_code=202, body={"review_id": review_id, **decision.to_dict(), "status": "accepted"}

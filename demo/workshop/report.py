@@ -126,11 +126,13 @@ def resilience_figure(result: dict[str, Any], *, title: str | None = None, width
     names = systems(result)
     figure = Figure(figsize=(width, 6.2), layout="constrained")
     backlog_axes, latency_axes = figure.subplots(2, 1, sharex=True)
-    reference = result["timeline"].get("serverless") or next(iter(result["timeline"].values()), [])
+    reference: list[dict[str, Any]] = result["timeline"].get("serverless") or next(
+        iter(result["timeline"].values()), []
+    )
     windows, instants = fault_windows(reference)
     handles: dict[str, Any] = {}
     for start, end, label in windows:
-        colour = FAULT_COLOURS.get(label.split(" ", 1)[0], "#b15928")
+        colour: str | None = FAULT_COLOURS.get(label.split(" ", 1)[0], "#b15928")
         alpha = 0.08 if " slow" in label else 0.18
         for axes in (backlog_axes, latency_axes):
             axes.axvspan(start, end, color=colour, alpha=alpha, lw=0)

@@ -76,7 +76,8 @@ def _list_tables(stage: Stage) -> list[str]:
 def _post(url: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     response = http().post(url, json=body)
     response.raise_for_status()
-    return response.json()
+    answer: dict[str, Any] = response.json()
+    return answer
 
 
 def _reset_faults(aws_endpoint: str, faults: dict[str, Any], report: ResetReport) -> None:

@@ -94,7 +94,7 @@ def render(markdown: str, out: Path, root: Path = ROOT) -> str:
         markdown = markers.COSTS_MARKER.sub(lambda m: table_or_plot(m.group(1), None), markdown)
     except FileNotFoundError as error:
         raise SlidesError(str(error)) from None
-    markdown = FIGURE.sub(lambda m: figure(*m.groups(), root=root), markdown)
+    markdown = FIGURE.sub(lambda m: figure(m.group(1), m.group(2), m.group(3), root=root), markdown)
     leftover = LEFTOVER.search(markdown)
     if leftover:
         line = markdown[leftover.start() :].splitlines()[0]

@@ -15,13 +15,21 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 from urllib.parse import urlparse
 
 from demo import settings
 from demo.operations.output import console
 from demo.operations.system import signing_secret
 from demo.parties.client import BankApi
+
+if TYPE_CHECKING:  # the stubs are a dev dependency
+    from types_boto3_cloudformation.client import CloudFormationClient
+    from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_kms.client import KMSClient
+    from types_boto3_sqs.client import SQSClient
+    from types_boto3_ssm.client import SSMClient
+    from types_boto3_stepfunctions.client import SFNClient
 
 DRAIN_TIMEOUT = 90.0
 
@@ -99,7 +107,21 @@ class Stage:
     def embedded(self) -> bool:
         return self.cloud is not None
 
-    def aws(self, service: str) -> Any:
+    @overload
+    def aws(self, service: Literal["cloudformation"]) -> CloudFormationClient: ...
+    @overload
+    def aws(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def aws(self, service: Literal["kms"]) -> KMSClient: ...
+    @overload
+    def aws(self, service: Literal["sqs"]) -> SQSClient: ...
+    @overload
+    def aws(self, service: Literal["ssm"]) -> SSMClient: ...
+    @overload
+    def aws(self, service: Literal["stepfunctions"]) -> SFNClient: ...
+    def aws(
+        self, service: Literal["cloudformation", "dynamodb", "kms", "sqs", "ssm", "stepfunctions"]
+    ) -> Any:
         if service not in self._clients:
             from botocore.config import Config
 
@@ -178,7 +200,8 @@ class Stage:
     def drain(self, timeout: float = DRAIN_TIMEOUT) -> dict[str, dict[str, int]]:
         """Wait until the bank's queues (not their DLQs) are empty twice in a row; the final depths."""
         if self.cloud is not None:
-            return self.cloud.wait_until_drained(timeout=timeout)
+            drained: dict[str, dict[str, int]] = self.cloud.wait_until_drained(timeout=timeout)
+            return drained
         deadline = time.monotonic() + timeout
         before: dict[str, dict[str, int]] | None = None
         while True:

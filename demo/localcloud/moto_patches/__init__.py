@@ -47,7 +47,7 @@ import moto.sqs.models as sqs_models
 from moto.core.base_backend import BackendDict
 from moto.core.serialize import XFormedAttributePicker
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]  # the module opts out of type checking (a file-wide ignore): mypy sees none of its names
 from moto.events.models import EventPattern
 from moto.events.utils import EventTemplateParser
 from moto.sqs.models import Message, Queue, SQSBackend
@@ -124,34 +124,36 @@ __all__ = [
 
 def apply() -> None:
     """Install the fixes (idempotent)."""
-    EventTemplateParser.parse = staticmethod(parse_event_template)  # type: ignore[method-assign,assignment]
-    EventPattern.matches_event = matches_event  # type: ignore[method-assign]
+    # Monkey patches: mypy flags each method replaced ([method-assign]), and each name rebound in
+    # a moto module that imported it from another without re-exporting it ([attr-defined]).
+    EventTemplateParser.parse = staticmethod(parse_event_template)  # type: ignore[method-assign]  # the patch
+    EventPattern.matches_event = matches_event  # type: ignore[method-assign]  # the patch
     if not isinstance(events_utils._BASE_EVENT_MESSAGE, _BaseEventMessage):
-        events_utils._BASE_EVENT_MESSAGE = _BaseEventMessage(events_utils._BASE_EVENT_MESSAGE)
-    events_models._BASE_EVENT_MESSAGE = events_utils._BASE_EVENT_MESSAGE
-    moto_responses.method_names_from_class = method_names_from_class
-    moto_responses.gen_amzn_requestid_long = gen_amzn_requestid_long
-    moto_responses.camelcase_to_underscores = camelcase_to_underscores
-    sqs_models.camelcase_to_underscores = camelcase_to_underscores
-    sqs_models.generate_receipt_handle = generate_receipt_handle
-    BackendDict._create_account_specific_backend = create_account_specific_backend  # type: ignore[method-assign]
-    XFormedAttributePicker.get_possible_keys = possible_keys  # type: ignore[method-assign,assignment]
-    XFormedAttributePicker.__call__ = pick_attribute  # type: ignore[method-assign]
-    UpdateExpressionParser.make = classmethod(make_update_expression)  # type: ignore[method-assign,assignment]
-    dynamodb_models.get_filter_expression = get_filter_expression
-    dynamodb_table.get_filter_expression = get_filter_expression
-    dynamodb_responses.create_condition_expression_parser = ParsedCondition
-    Queue.add_message = add_message  # type: ignore[method-assign]
-    SQSBackend.change_message_visibility = change_message_visibility  # type: ignore[method-assign]
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    Message.visible = property(_visible)  # type: ignore[method-assign,assignment]
-    Message.delayed = property(_delayed)  # type: ignore[method-assign,assignment]
-    Queue.messages = property(_messages)  # type: ignore[method-assign,assignment]
-    Queue.approximate_number_of_messages = property(_visible_count)  # type: ignore[method-assign,assignment]
-    Queue.approximate_number_of_messages_delayed = property(_delayed_count)  # type: ignore[method-assign,assignment]
-    Queue.approximate_number_of_messages_not_visible = property(_not_visible_count)  # type: ignore[method-assign,assignment]
-    Queue.delete_message = delete_message  # type: ignore[method-assign]
-    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]
-    SQSBackend.get_queue_attributes = get_queue_attributes  # type: ignore[method-assign]
-    Queue.attributes = property(queue_attributes)  # type: ignore[method-assign,assignment]
-    SQSBackend.send_message = send_message  # type: ignore[method-assign]
+        events_utils._BASE_EVENT_MESSAGE = _BaseEventMessage(events_utils._BASE_EVENT_MESSAGE)  # type: ignore[assignment]  # a dict of the same items (moto declares a TypedDict), copied faster
+    events_models._BASE_EVENT_MESSAGE = events_utils._BASE_EVENT_MESSAGE  # type: ignore[attr-defined]  # the name events.models imported
+    moto_responses.method_names_from_class = method_names_from_class  # type: ignore[attr-defined]  # the name responses imported
+    moto_responses.gen_amzn_requestid_long = gen_amzn_requestid_long  # type: ignore[attr-defined]  # the name responses imported
+    moto_responses.camelcase_to_underscores = camelcase_to_underscores  # type: ignore[attr-defined]  # the name responses imported
+    sqs_models.camelcase_to_underscores = camelcase_to_underscores  # type: ignore[attr-defined]  # the name sqs.models imported
+    sqs_models.generate_receipt_handle = generate_receipt_handle  # type: ignore[attr-defined]  # the name sqs.models imported
+    BackendDict._create_account_specific_backend = create_account_specific_backend  # type: ignore[method-assign]  # the patch
+    XFormedAttributePicker.get_possible_keys = possible_keys  # type: ignore[method-assign,assignment]  # the patch; a tuple (or moto's generator) where moto declares a generator: moto only iterates it
+    XFormedAttributePicker.__call__ = pick_attribute  # type: ignore[method-assign,assignment]  # the patch, on XFormedAttributePicker only (moto declares AttributePicker's __call__)
+    UpdateExpressionParser.make = classmethod(make_update_expression)
+    dynamodb_models.get_filter_expression = get_filter_expression  # type: ignore[attr-defined]  # the name dynamodb.models imported
+    dynamodb_table.get_filter_expression = get_filter_expression  # type: ignore[attr-defined]  # the name models.table imported
+    dynamodb_responses.create_condition_expression_parser = ParsedCondition  # type: ignore[attr-defined,assignment]  # the name responses imported; ParsedCondition stands in for moto's parser (the same parse and found names)
+    Queue.add_message = add_message  # type: ignore[method-assign]  # the patch
+    SQSBackend.change_message_visibility = change_message_visibility  # type: ignore[method-assign]  # the patch
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]  # the patch
+    Message.visible = property(_visible)  # type: ignore[method-assign,assignment]  # the patch: a property where moto has one
+    Message.delayed = property(_delayed)  # type: ignore[method-assign,assignment]  # the patch: a property where moto has one
+    Queue.messages = property(_messages)  # type: ignore[method-assign,assignment]  # the patch: a property where moto has one
+    Queue.approximate_number_of_messages = property(_visible_count)  # type: ignore[method-assign,assignment]  # the patch: a property where moto has one
+    Queue.approximate_number_of_messages_delayed = property(_delayed_count)  # type: ignore[method-assign,assignment]  # the patch: a property where moto has one
+    Queue.approximate_number_of_messages_not_visible = property(_not_visible_count)  # type: ignore[method-assign,assignment]  # the patch: a property where moto has one
+    Queue.delete_message = delete_message  # type: ignore[method-assign]  # the patch
+    SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period  # type: ignore[method-assign]  # the patch
+    SQSBackend.get_queue_attributes = get_queue_attributes  # type: ignore[method-assign]  # the patch
+    Queue.attributes = property(queue_attributes)  # type: ignore[method-assign,assignment]  # the patch: a property where moto has one
+    SQSBackend.send_message = send_message  # type: ignore[method-assign]  # the patch

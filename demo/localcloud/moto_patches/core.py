@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import functools
 import string
+from collections.abc import Iterable
 from typing import Any
 
-import moto.core.responses as moto_responses
 import moto.core.utils as moto_core_utils
 from moto.core.base_backend import BackendDict
 from moto.core.serialize import AttributePickerContext, XFormedAttributePicker
 
-_METHOD_NAMES_FROM_CLASS = moto_responses.method_names_from_class
+_METHOD_NAMES_FROM_CLASS = moto_core_utils.method_names_from_class  # what moto.core.responses imports
 _CAMELCASE_TO_UNDERSCORES = moto_core_utils.camelcase_to_underscores
 _POSSIBLE_KEYS = XFormedAttributePicker.get_possible_keys
 _CREATE_ACCOUNT_SPECIFIC_BACKEND = BackendDict._create_account_specific_backend
@@ -53,7 +53,7 @@ def camelcase_to_underscores(argument: str) -> str:
 _possible_keys: dict[tuple[Any, ...], tuple[str, ...]] = {}
 
 
-def possible_keys(self: XFormedAttributePicker, context: AttributePickerContext) -> Any:
+def possible_keys(self: XFormedAttributePicker, context: AttributePickerContext) -> Iterable[str]:
     """moto's response serializer's candidate names for one member of a response, remembered.
 
     For every member of every structure of every response (ten per DynamoDB attribute value),
@@ -99,11 +99,11 @@ def pick_attribute(self: XFormedAttributePicker, context: AttributePickerContext
     return value
 
 
-def create_account_specific_backend(self: BackendDict, account_id: str) -> None:  # type: ignore[type-arg]
+def create_account_specific_backend(self: BackendDict[Any], account_id: str) -> None:
     """moto's ``BackendDict._create_account_specific_backend``, with a fast way out when there is
     nothing to create. moto runs it on every lookup of a backend (several per request), and it
     compares the dict with every other service's (``self not in BackendDict._instances``) to find
     what an identity check finds."""
-    if dict.__contains__(self, account_id) and any(other is self for other in BackendDict._instances):  # type: ignore[misc]
+    if dict.__contains__(self, account_id) and any(other is self for other in BackendDict._instances):  # type: ignore[misc]  # a generic class's attribute read on the class, as moto does
         return
     _CREATE_ACCOUNT_SPECIFIC_BACKEND(self, account_id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import functools
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import moto.dynamodb.comparisons as dynamodb_comparisons
 from moto.dynamodb.comparisons import ConditionExpressionParser
@@ -28,10 +28,13 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType
-from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
+from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]  # the module opts out of type checking (a file-wide ignore): mypy sees none of its names
+
+if TYPE_CHECKING:
+    from moto.dynamodb.comparisons import Func, Op
 
 _ORIGINAL = DynamoDBBackend.transact_write_items
-_MAKE_UPDATE_EXPRESSION = UpdateExpressionParser.make.__func__  # type: ignore[attr-defined]
+_MAKE_UPDATE_EXPRESSION = UpdateExpressionParser.make.__func__
 _GET_FILTER_EXPRESSION = dynamodb_comparisons.get_filter_expression
 
 
@@ -87,7 +90,7 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
             raise MultipleTransactionsException()
         target_items.add(item)
 
-    errors: list[tuple[str, str, dict[str, Any]] | tuple[None, None, None]] = []
+    errors: list[tuple[str | None, str | None, dict[str, Any] | None]] = []  # (code, message, item)
     for item in transact_items:
         original_item: dict[str, Any] | None = None
         if len(list(item.keys())) > 1:
@@ -146,9 +149,9 @@ def transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, A
             _restore(self, saved)
             raise
         except ConditionalCheckFailed as e:
-            errors.append(("ConditionalCheckFailed", str(e.message), original_item))  # type: ignore[arg-type]
+            errors.append(("ConditionalCheckFailed", str(e.message), original_item))
         except Exception as e:
-            errors.append((type(e).__name__, str(e), original_item))  # type: ignore[arg-type]
+            errors.append((type(e).__name__, str(e), original_item))
     if any(code is not None for code, _, _ in errors):
         _restore(self, saved)
         raise TransactionCanceledException(errors)
@@ -190,7 +193,7 @@ def _transact_puts(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) 
     puts them back when one fails. Same answers: the same checks in the same order per item, the
     same cancellation reasons, the same errors raised."""
     seen: set[tuple[str, str]] = set()
-    errors: list[tuple[str, str, dict[str, Any]] | tuple[None, None, None]] = []
+    errors: list[tuple[str | None, str | None, dict[str, Any] | None]] = []  # (code, message, item)
     writes: list[tuple[Any, dict[str, Any]]] = []
     for item in transact_items:
         op_type, op = next(iter(item.items()))
@@ -216,7 +219,7 @@ def _transact_puts(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) 
                 if not get_filter_expression(condition, names, values).expr(current):
                     if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
                         original_item = current.to_json()["Attributes"]
-                    errors.append(("ConditionalCheckFailed", _CONDITION_FAILED, original_item))  # type: ignore[arg-type]
+                    errors.append(("ConditionalCheckFailed", _CONDITION_FAILED, original_item))
                     continue
             if op_type == "Put":
                 _check_put(table, attrs)
@@ -225,7 +228,7 @@ def _transact_puts(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) 
         except (MultipleTransactionsException, MockValidationException):
             raise
         except Exception as e:
-            errors.append((type(e).__name__, str(e), original_item))  # type: ignore[arg-type]
+            errors.append((type(e).__name__, str(e), original_item))
     if any(code is not None for code, _, _ in errors):
         raise TransactionCanceledException(errors)
     for table, attrs in writes:
@@ -247,27 +250,27 @@ def make_update_expression(cls: type, expression: str) -> Any:
 
 
 @functools.lru_cache(maxsize=1024)
-def _filter_expression(expression: str | None, names: str, values: str) -> Any:
+def _filter_expression(expression: str | None, names: str, values: str) -> Op | Func:
     return _GET_FILTER_EXPRESSION(expression, json.loads(names), json.loads(values))
 
 
 def get_filter_expression(
-    expression: str | None, names: dict[str, str] | None, values: dict[str, dict[str, str]] | None
-) -> Any:
+    expr: str | None, names: dict[str, str] | None, values: dict[str, dict[str, str]] | None
+) -> Op | Func:
     """moto's ``get_filter_expression`` (a ConditionExpression parsed into operators), once per
     expression, names and values: a transaction parses each of its conditions twice. The operators
     only read the item they are given."""
     try:
         key = (json.dumps(names, sort_keys=True), json.dumps(values, sort_keys=True))
     except (TypeError, ValueError):  # values that are not JSON: parse them as moto does
-        return _GET_FILTER_EXPRESSION(expression, names, values)
-    return _filter_expression(expression, *key)
+        return _GET_FILTER_EXPRESSION(expr, names, values)
+    return _filter_expression(expr, *key)
 
 
 @functools.lru_cache(maxsize=1024)
 def _parsed_condition(
     expression: str | None, names: str, values: str
-) -> tuple[Any, tuple[str, ...], tuple[str, ...]]:
+) -> tuple[Op | Func, tuple[str, ...], tuple[str, ...]]:
     parser = ConditionExpressionParser(expression, json.loads(names), json.loads(values))
     op = parser.parse()
     return op, tuple(parser.expr_attr_names_found), tuple(parser.expr_attr_values_found)
@@ -288,7 +291,7 @@ class ParsedCondition:
         self.expr_attr_names_found: list[str] = []
         self.expr_attr_values_found: list[str] = []
 
-    def parse(self) -> Any:
+    def parse(self) -> Op | Func:
         expression, names, values = self._args
         try:
             key = (json.dumps(names, sort_keys=True), json.dumps(values, sort_keys=True))

@@ -12,24 +12,29 @@ import copy
 import functools
 import json
 import re
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from moto.events.models import EventPattern
 from moto.events.utils import EventTemplateParser
+
+if TYPE_CHECKING:
+    from jsonpath_ng.jsonpath import JSONPath
+    from moto.events.utils import EventMessageType
 
 _MATCHES_EVENT = EventPattern.matches_event
 
 
 @functools.cache
-def _jsonpath(expression: str) -> Any:
+def _jsonpath(expression: str) -> JSONPath:
     """A JSONPath expression, parsed once (moto builds a PLY parser for each one, each time)."""
-    from jsonpath_ng.ext import parse
+    from jsonpath_ng.ext.parser import parse  # the parse jsonpath_ng.ext gives moto
 
-    return parse(expression)  # type: ignore[no-untyped-call]
+    return parse(expression)
 
 
 def parse_event_template(
-    input_template: str, input_paths_map: dict[str, Any], event: dict[str, Any]
+    input_template: str, input_paths_map: dict[str, Any], event: EventMessageType
 ) -> dict[str, Any]:
     """moto's ``EventTemplateParser.parse`` (an EventBridge target's input), with each path parsed once.
 
@@ -51,7 +56,8 @@ def parse_event_template(
     defaults = {"aws.events.event.json": event, "aws.events.event.ingestion-time": event["ingestion-time"]}
     for name, value in defaults.items():
         template = template.replace(f"<{name}>", stringify(value))
-    return json.loads(template)  # type: ignore[no-any-return]
+    answer: dict[str, Any] = json.loads(template)
+    return answer
 
 
 def _pattern_heads(pattern: Any) -> frozenset[str]:
@@ -67,7 +73,7 @@ def _pattern_heads(pattern: Any) -> frozenset[str]:
     return frozenset(heads)
 
 
-def matches_event(self: EventPattern, event: dict[str, Any]) -> bool:
+def matches_event(self: EventPattern, event: EventMessageType) -> bool:
     """moto's ``EventPattern.matches_event``, reading only the fields its pattern names.
 
     moto copies the whole event through JSON and flattens all of it (the detail included) for every
@@ -107,7 +113,7 @@ class _BaseEventMessage(dict[str, Any]):
         }
 
 
-def _default_input(event: dict[str, Any]) -> dict[str, Any] | None:
+def _default_input(event: Mapping[str, Any]) -> dict[str, Any] | None:
     """What moto's default input template makes of ``event``, built directly; None when moto's
     text substitution could give anything else (a field missing or empty, a string it would not
     quote safely), and the template is worked through as moto does."""

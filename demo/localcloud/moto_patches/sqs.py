@@ -77,13 +77,13 @@ def delete_message(self: Queue, receipt_handle: str) -> None:
         raise ReceiptHandleIsInvalid()
     message = self._messages[index]
     self.pending_messages.discard(message)
-    self.deleted_messages.update(message.all_receipt_handles)  # type: ignore[arg-type]
+    self.deleted_messages.update(message.all_receipt_handles)  # type: ignore[arg-type]  # moto types the handles Optional; this message was found by one
     self._messages = self._messages[:index] + self._messages[index + 1 :]
 
 
 def is_message_valid_based_on_retention_period(self: SQSBackend, queue_name: str, message: Message) -> bool:
-    retention_period = int(self.get_queue(queue_name).message_retention_period)
-    return retention_period + message.sent_timestamp / 1000 > time.time()  # type: ignore[operator]
+    retention_period = int(self.get_queue(queue_name).message_retention_period)  # type: ignore[attr-defined]  # moto sets each queue attribute with setattr
+    return retention_period + message.sent_timestamp / 1000 > time.time()  # type: ignore[operator]  # moto types it Optional (None until sent); a queued message was sent
 
 
 def get_queue_attributes(self: SQSBackend, queue_name: str, attribute_names: list[str]) -> dict[str, Any]:
@@ -122,7 +122,7 @@ def queue_attributes(self: Queue) -> dict[str, Any]:
     if self.fifo_queue:
         for attribute in self.FIFO_ATTRIBUTES:
             result[attribute] = getattr(self, camelcase_to_underscores(attribute))
-    if self.kms_master_key_id:  # type: ignore[attr-defined]
+    if self.kms_master_key_id:  # type: ignore[attr-defined]  # moto sets each queue attribute with setattr
         for attribute in self.KMS_ATTRIBUTES:
             result[attribute] = getattr(self, camelcase_to_underscores(attribute))
     if self.policy:

@@ -16,9 +16,14 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from demo.bank.events import DomainEvent
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: not in the Lambda package
+    from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_dynamodb.type_defs import WriteRequestOutputTypeDef, WriteRequestTypeDef
 
 MAX_ITEMS = 25  # BatchWriteItem takes at most 25 put requests
 
@@ -28,7 +33,7 @@ class NotRecorded(RuntimeError):
 
 
 class AuditTrail:
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
 
@@ -64,14 +69,16 @@ class AuditTrail:
             except Exception as error:  # DynamoDB down (an outage), or unreachable
                 failed.update({r: error for k in chunk for r in records[k]})
                 continue
-            for item in left:
-                error = NotRecorded(f"{item['sk']['S']}: DynamoDB left it unprocessed (throttled)")
-                failed.update({r: error for r in records[(item["pk"]["S"], item["sk"]["S"])]})
+            for unwritten in left:
+                refused = NotRecorded(f"{unwritten['sk']['S']}: DynamoDB left it unprocessed (throttled)")
+                failed.update({r: refused for r in records[(unwritten["pk"]["S"], unwritten["sk"]["S"])]})
         return failed
 
-    def _write(self, items: list[dict[str, Any]], retries: int) -> list[dict[str, Any]]:
+    def _write(self, items: list[dict[str, Any]], retries: int) -> list[Mapping[str, Any]]:
         """One BatchWriteItem, its unprocessed items retried with backoff; what is still left."""
-        requests = [{"PutRequest": {"Item": item}} for item in items]
+        requests: Sequence[WriteRequestTypeDef | WriteRequestOutputTypeDef] = [
+            {"PutRequest": {"Item": item}} for item in items
+        ]
         for attempt in range(retries + 1):
             response = self._client.batch_write_item(RequestItems={self._table: requests})
             requests = response.get("UnprocessedItems", {}).get(self._table, [])
@@ -82,7 +89,8 @@ class AuditTrail:
 
     def count(self) -> int:
         """Distinct events recorded, all wallets (a scan: for the demo's status, not a hot path)."""
-        total, kwargs = 0, {"TableName": self._table, "Select": "COUNT"}
+        total = 0
+        kwargs: dict[str, Any] = {"TableName": self._table, "Select": "COUNT"}
         while True:
             page = self._client.scan(**kwargs)
             total += page["Count"]
@@ -121,7 +129,7 @@ class AuditBatch:
 
 
 class Counters:
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
 

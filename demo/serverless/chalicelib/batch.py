@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING
 
 from chalicelib.logs import correlate, correlation_id
 from chalicelib.outages import OutageRequeue, is_outage
+
+if TYPE_CHECKING:  # for the annotations only: importing chalice.app is app.py's business
+    from chalice.app import SQSRecord
 
 log = logging.getLogger("bank")
 
@@ -21,8 +24,8 @@ class RecordFailed(Exception):
 
 # --8<-- [start:process_partial]
 def process_partial(
-    records: Any,
-    handle: Callable[[Any], None],
+    records: Iterable[SQSRecord],
+    handle: Callable[[SQSRecord], None],
     requeue: OutageRequeue | None = None,
     *,
     finish: Callable[[], Unfinished] | None = None,
@@ -56,19 +59,19 @@ def process_partial(
                 log.warning("outage: %s; the batch goes back to its queue, delayed", _describe(error))
     if finish is not None and len(errors) < len(by_id):
         unfinished = {m: e for m, e in finish().items() if m in by_id and m not in errors}
-        for error in {id(e): e for e in unfinished.values() if is_outage(e)}.values():
-            log.warning("outage: %s; its records go back to their queue, delayed", _describe(error))
+        for cause in {id(e): e for e in unfinished.values() if is_outage(e)}.values():
+            log.warning("outage: %s; its records go back to their queue, delayed", _describe(cause))
         errors.update({m: (e, m) for m, e in unfinished.items()})
     failures = []
-    for message_id, (error, correlated) in errors.items():
+    for message_id, (failure, correlated) in errors.items():
         correlate(correlated)
-        if not _settled(by_id[message_id], message_id, error, requeue):
+        if not _settled(by_id[message_id], message_id, failure, requeue):
             failures.append({"itemIdentifier": message_id})
     return {"batchItemFailures": failures}
     # --8<-- [end:process_partial]
 
 
-def _settled(record: Any, message_id: str, error: BaseException, requeue: OutageRequeue | None) -> bool:
+def _settled(record: SQSRecord, message_id: str, error: BaseException, requeue: OutageRequeue | None) -> bool:
     """Deal with a record that raised: True if it went back to its queue, False if SQS must redeliver it."""
     if requeue is not None and is_outage(error):
         return _requeued(requeue, record, message_id)
@@ -79,7 +82,7 @@ def _settled(record: Any, message_id: str, error: BaseException, requeue: Outage
     return False
 
 
-def _requeued(requeue: OutageRequeue, record: Any, message_id: str) -> bool:
+def _requeued(requeue: OutageRequeue, record: SQSRecord, message_id: str) -> bool:
     try:
         seconds = requeue.later(record.to_dict())
     except Exception as error:  # the queue itself is down: the record's receive counts after all

@@ -12,7 +12,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from chalicelib.audit import AuditTrail, Counters
 from chalicelib.cards import KmsCardVault
@@ -23,6 +23,16 @@ from chalicelib.queues import SqsNotificationQueue
 from chalicelib.reviews import DynamoDBReviews, StepFunctionsReviews
 from chalicelib.secrets import SsmParameter, SsmSigningSecret
 from chalicelib.webhooks import SqsBackoff
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: not in the Lambda package
+    import boto3
+    from botocore.config import Config
+    from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_events.client import EventBridgeClient
+    from types_boto3_kms.client import KMSClient
+    from types_boto3_sqs.client import SQSClient
+    from types_boto3_ssm.client import SSMClient
+    from types_boto3_stepfunctions.client import SFNClient
 
 # The names in resources.yaml; a test keeps them equal. Chalice reads the queue names when it
 # imports app.py (`@app.on_sqs_message(queue=...)`), before any stage setting is known.
@@ -87,7 +97,7 @@ class Settings:
         )
 
 
-def sdk_config() -> Any:
+def sdk_config() -> Config:
     """Every client's retries: botocore's standard mode, 3 attempts with jittered backoff.
 
     The default (legacy mode) retries DynamoDB 10 times: while DynamoDB is down a handler would
@@ -101,19 +111,32 @@ def sdk_config() -> Any:
 class Container:
     """The wired adapters. Each is created on first use."""
 
-    def __init__(self, settings: Settings, session: Any = None) -> None:
+    def __init__(self, settings: Settings, session: boto3.Session | None = None) -> None:
         self.settings = settings
         self._session = session
         self._lock = threading.RLock()
-        self._built: dict[str, Any] = {}
+        self._built: dict[str, Any] = {}  # name -> what its build returned (the type _get gives back)
 
-    def _get(self, name: str, build: Callable[[], Any]) -> Any:
+    def _get[T](self, name: str, build: Callable[[], T]) -> T:
         with self._lock:
             if name not in self._built:
                 self._built[name] = build()
-            return self._built[name]
+            built: T = self._built[name]
+            return built
 
-    def _client(self, service: str) -> Any:
+    @overload
+    def _client(self, service: Literal["dynamodb"]) -> DynamoDBClient: ...
+    @overload
+    def _client(self, service: Literal["events"]) -> EventBridgeClient: ...
+    @overload
+    def _client(self, service: Literal["kms"]) -> KMSClient: ...
+    @overload
+    def _client(self, service: Literal["sqs"]) -> SQSClient: ...
+    @overload
+    def _client(self, service: Literal["ssm"]) -> SSMClient: ...
+    @overload
+    def _client(self, service: Literal["stepfunctions"]) -> SFNClient: ...
+    def _client(self, service: Literal["dynamodb", "events", "kms", "sqs", "ssm", "stepfunctions"]) -> Any:
         def build() -> Any:
             if self._session is None:
                 import boto3  # on first use, not at cold start
@@ -240,7 +263,7 @@ def container() -> Container:
         return _container
 
 
-def configure(settings: Settings, session: Any = None) -> Container:
+def configure(settings: Settings, session: boto3.Session | None = None) -> Container:
     """Replace the container (the local cloud and tests wire their own endpoint and credentials)."""
     global _container
     with _container_lock:

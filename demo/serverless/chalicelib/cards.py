@@ -16,10 +16,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from demo.bank.cards import SealedCard, mask_pan
 from demo.bank.notifications import Card
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: not in the Lambda package
+    from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_kms.client import KMSClient
 
 
 def _context(wallet_id: str) -> dict[str, str]:
@@ -52,7 +56,7 @@ def card_item(card: SealedCard) -> dict[str, Any]:
 class KmsCardVault:
     """A :class:`demo.bank.cards.CardVault` (low-level boto3 KMS and DynamoDB clients)."""
 
-    def __init__(self, kms: Any, dynamodb: Any, table: str, key_id: str) -> None:
+    def __init__(self, kms: KMSClient, dynamodb: DynamoDBClient, table: str, key_id: str) -> None:
         self._kms = kms
         self._dynamodb = dynamodb
         self._table = table

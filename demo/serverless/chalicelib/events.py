@@ -10,9 +10,14 @@ ADR 0001).
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, cast
 
 from demo.bank.events import SOURCE, DomainEvent
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: not in the Lambda package
+    from types_boto3_events.client import EventBridgeClient
+    from types_boto3_events.type_defs import PutEventsRequestEntryTypeDef
 
 MAX_ENTRIES = 10  # PutEvents takes at most 10 entries per call...
 MAX_BYTES = 256 * 1024  # ...of 256 KB in all
@@ -25,7 +30,7 @@ class PublishFailed(RuntimeError):
 class EventBridgePublisher:
     """A :class:`demo.bank.ports.EventPublisher` on one EventBridge bus."""
 
-    def __init__(self, client: Any, bus_name: str) -> None:
+    def __init__(self, client: EventBridgeClient, bus_name: str) -> None:
         self._client = client
         self._bus = bus_name
 
@@ -48,7 +53,8 @@ class EventBridgePublisher:
 
     def _put(self, entries: list[dict[str, str]]) -> list[str | None]:
         """One PutEvents; the error code of each entry (None: published)."""
-        response = self._client.put_events(Entries=entries)
+        # the entries are _entry's: Source, DetailType, Detail and EventBusName, each a str
+        response = self._client.put_events(Entries=cast("list[PutEventsRequestEntryTypeDef]", entries))
         if not response.get("FailedEntryCount"):
             return [None] * len(entries)
         return [None if "EventId" in e else e.get("ErrorCode", "Unknown") for e in response["Entries"]]
@@ -70,7 +76,7 @@ class EventBatch:
         events, self._events = self._events, []
         return self.publish_all(events)
 
-    def publish_all(self, events: Any) -> dict[str, BaseException]:
+    def publish_all(self, events: Iterable[tuple[str, DomainEvent]]) -> dict[str, BaseException]:
         failed: dict[str, BaseException] = {}
         for chunk in _chunks([(record, self._publisher._entry(event)) for record, event in events]):
             try:

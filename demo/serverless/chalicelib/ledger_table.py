@@ -25,12 +25,17 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.cards import card_item
 from demo.bank.ledger import Authorization, Balance, Committed, LedgerEntry, WalletState
 from demo.bank.ports import ConcurrentUpdate
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: not in the Lambda package
+    from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_dynamodb.type_defs import AttributeValueTypeDef, PutTypeDef, TransactWriteItemTypeDef
 
 BALANCE = "BALANCE"
 # Attributes of the balance item this adapter writes; any other (the workflow's frozen_by, ...) is kept
@@ -41,11 +46,11 @@ def wallet_key(wallet_id: str) -> str:
     return f"WALLET#{wallet_id}"
 
 
-def _key(pk: str, sk: str) -> dict[str, dict[str, str]]:
+def _key(pk: str, sk: str) -> dict[str, AttributeValueTypeDef]:
     return {"pk": {"S": pk}, "sk": {"S": sk}}
 
 
-def _balance(wallet_id: str, item: dict[str, Any]) -> Balance:
+def _balance(wallet_id: str, item: Mapping[str, Any]) -> Balance:
     return Balance(
         wallet_id=wallet_id,
         current_balance=int(item.get("current_balance", {}).get("N", "0")),
@@ -56,7 +61,7 @@ def _balance(wallet_id: str, item: dict[str, Any]) -> Balance:
     )
 
 
-def _authorization(wallet_id: str, authorization_id: str, item: dict[str, Any]) -> Authorization:
+def _authorization(wallet_id: str, authorization_id: str, item: Mapping[str, Any]) -> Authorization:
     amount = item.get("authorized_amount")
     return Authorization(
         wallet_id=wallet_id,
@@ -104,7 +109,7 @@ class _Known:
 class DynamoDBLedger:
     """A :class:`demo.bank.ports.LedgerStore` on one DynamoDB table (a low-level boto3 client)."""
 
-    def __init__(self, client: Any, table: str, remember: int = 10_000) -> None:
+    def __init__(self, client: DynamoDBClient, table: str, remember: int = 10_000) -> None:
         self._client = client
         self._table = table
         self._known = _Known(remember)
@@ -161,7 +166,7 @@ class DynamoDBLedger:
     # --8<-- [start:commit]
     def commit(self, entry: LedgerEntry, state: WalletState, applied_at: int) -> Committed:
         after = entry.balance_after(state.balance)
-        items: list[dict[str, Any]] = [
+        items: list[TransactWriteItemTypeDef] = [
             {
                 "Put": {
                     "TableName": self._table,
@@ -203,7 +208,9 @@ class DynamoDBLedger:
         return Committed(True, after, applied_at, entry.digest)
         # --8<-- [end:commit]
 
-    def _learn(self, wallet_id: str, known: list[tuple[str, str]], reasons: list[dict[str, Any]]) -> None:
+    def _learn(
+        self, wallet_id: str, known: list[tuple[str, str]], reasons: Sequence[Mapping[str, Any]]
+    ) -> None:
         """Remember the balance and the authorization as a refused commit found them (their Puts
         ask for the item when their condition fails): the retry decides without reading them."""
         for index, key in enumerate(known, start=1):  # the marker is the transaction's item 0
@@ -220,7 +227,7 @@ class DynamoDBLedger:
                 self._known.put(key, _authorization(wallet_id, key[1].removeprefix("AUTH#"), item))
 
     @staticmethod
-    def _balance_attributes(balance: Balance) -> dict[str, dict[str, str]]:
+    def _balance_attributes(balance: Balance) -> dict[str, AttributeValueTypeDef]:
         return {
             "current_balance": {"N": str(balance.current_balance)},
             "authorizations": {"N": str(balance.authorizations)},
@@ -228,7 +235,7 @@ class DynamoDBLedger:
             "version": {"N": str(balance.version)},
         }
 
-    def _balance_put(self, after: Balance, state: WalletState, applied_at: int) -> dict[str, Any]:
+    def _balance_put(self, after: Balance, state: WalletState, applied_at: int) -> PutTypeDef:
         read: dict[str, Any] = state.token if isinstance(state.token, dict) else {}
         kept = {name: value for name, value in read.items() if name not in _BALANCE_FIELDS}
         item = {
@@ -238,7 +245,7 @@ class DynamoDBLedger:
             "updated_at": {"N": str(applied_at)},
         }
         # a failed condition returns the balance as it is: the retry needs no read
-        put: dict[str, Any] = {
+        put: PutTypeDef = {
             "TableName": self._table,
             "Item": item,
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
@@ -252,7 +259,7 @@ class DynamoDBLedger:
             put["ExpressionAttributeValues"] = {":read": {"N": str(state.balance.version)}}
         return put
 
-    def _committed_before(self, wallet_id: str, marker: dict[str, Any] | None) -> Committed:
+    def _committed_before(self, wallet_id: str, marker: Mapping[str, Any] | None) -> Committed:
         if marker is None or "version" not in marker:  # a marker written before markers kept balances
             marker = marker or {}
             balance = self.balance(wallet_id) or Balance(wallet_id, 0, 0)
@@ -261,8 +268,8 @@ class DynamoDBLedger:
         applied_at = int(marker.get("applied_at", {}).get("N", "0"))
         return Committed(False, balance, applied_at, marker.get("digest", {}).get("S", ""))
 
-    def _authorization_put(self, auth: Authorization) -> dict[str, Any]:
-        item = {
+    def _authorization_put(self, auth: Authorization) -> PutTypeDef:
+        item: dict[str, AttributeValueTypeDef] = {
             **_key(wallet_key(auth.wallet_id), f"AUTH#{auth.authorization_id}"),
             "closed": {"BOOL": auth.closed},
             "version": {"N": str(auth.version + 1)},
@@ -271,7 +278,7 @@ class DynamoDBLedger:
             item["refused"] = {"BOOL": True}
         if auth.authorized_amount is not None:
             item["authorized_amount"] = {"N": str(auth.authorized_amount)}
-        put: dict[str, Any] = {
+        put: PutTypeDef = {
             "TableName": self._table,
             "Item": item,
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",

@@ -11,7 +11,11 @@ poison candidate and takes the normal path (retry, then the dead-letter queue).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: not in the Lambda package
+    from types_boto3_sqs.client import SQSClient
+    from types_boto3_sqs.type_defs import MessageAttributeValueTypeDef
 
 # Error codes AWS answers when it is the service, not the request, that failed (botocore
 # retries these itself first; we see them when its retries are exhausted).
@@ -60,7 +64,7 @@ def outage_delay(retries: int, base: float, cap: float) -> int:
 class OutageRequeue:
     """Sends a Lambda SQS record back to its queue, delayed, with its outage retries counted."""
 
-    def __init__(self, client: Any, base: float, cap: float, max_retries: int) -> None:
+    def __init__(self, client: SQSClient, base: float, cap: float, max_retries: int) -> None:
         self._client = client
         self._urls = QueueUrls(client)
         self._base = base
@@ -74,7 +78,7 @@ class OutageRequeue:
         if retries >= self._max_retries:
             return None
         seconds = outage_delay(retries, self._base, self._cap)
-        kept = {
+        kept: dict[str, MessageAttributeValueTypeDef] = {
             name: {"DataType": value["dataType"], "StringValue": value["stringValue"]}
             for name, value in attributes.items()
             if name != RETRIES_ATTRIBUTE and value.get("stringValue") is not None
@@ -95,7 +99,7 @@ class OutageRequeue:
 class QueueUrls:
     """Queue URLs by queue ARN (a Lambda SQS record names its queue by ARN), looked up once each."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: SQSClient) -> None:
         self._client = client
         self._urls: dict[str, str] = {}
 

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalicelib.outages import is_outage
 from demo.bank.errors import ServiceUnavailable
 from demo.bank.notifications import Notification
 
+if TYPE_CHECKING:  # the stubs are a dev dependency: not in the Lambda package
+    from types_boto3_sqs.client import SQSClient
+    from types_boto3_sqs.type_defs import MessageAttributeValueTypeDef
+
 
 class SqsNotificationQueue:
     """A :class:`demo.bank.ports.NotificationQueue` on an SQS queue, found by name on first use."""
 
-    def __init__(self, client: Any, queue_name: str) -> None:
+    def __init__(self, client: SQSClient, queue_name: str) -> None:
         self._client = client
         self._queue_name = queue_name
         self._url: str | None = None
@@ -28,7 +32,7 @@ class SqsNotificationQueue:
 
     def enqueue(self, notification: Notification, body: str) -> None:
         """Queue the notification; :class:`ServiceUnavailable` (503) if SQS cannot take it now."""
-        attributes = {
+        attributes: dict[str, MessageAttributeValueTypeDef] = {
             "notification_id": {"DataType": "String", "StringValue": notification.notification_id},
             "webhook": {"DataType": "String", "StringValue": notification.webhook},
         }

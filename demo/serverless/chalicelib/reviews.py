@@ -10,10 +10,14 @@ from __future__ import annotations
 import contextlib
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from demo.bank.errors import ReviewClosed
 from demo.bank.reviews import DecisionRequest, Review, ReviewRequest, Status
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: not in the Lambda package
+    from types_boto3_dynamodb.client import DynamoDBClient
+    from types_boto3_stepfunctions.client import SFNClient
 
 PARTITION = "REVIEW"
 
@@ -45,7 +49,7 @@ def _review(item: dict[str, Any]) -> Review:
 class DynamoDBReviews:
     """A :class:`demo.bank.ports.ReviewStore` on the ledger table (a low-level boto3 client)."""
 
-    def __init__(self, client: Any, table: str) -> None:
+    def __init__(self, client: DynamoDBClient, table: str) -> None:
         self._client = client
         self._table = table
 
@@ -67,7 +71,7 @@ class DynamoDBReviews:
             query["FilterExpression"] = "#status = :status"
             query["ExpressionAttributeNames"] = {"#status": "status"}
             query["ExpressionAttributeValues"][":status"] = {"S": str(status)}
-        found = []
+        found: list[Review] = []
         for page in self._client.get_paginator("query").paginate(**query):
             found.extend(_review(item) for item in page["Items"])
         return sorted(found, key=lambda r: (r.requested_at, r.review_id))
@@ -115,7 +119,7 @@ class DynamoDBReviews:
 class StepFunctionsReviews:
     """A :class:`demo.bank.ports.ReviewWorkflow`: one execution per review, named by its id."""
 
-    def __init__(self, client: Any, state_machine_arn: str, decision_timeout_seconds: int) -> None:
+    def __init__(self, client: SFNClient, state_machine_arn: str, decision_timeout_seconds: int) -> None:
         self._client = client
         self._arn = state_machine_arn
         self._timeout = decision_timeout_seconds

@@ -16,7 +16,10 @@ import secrets
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the stubs are a dev dependency: not in the Lambda package
+    from types_boto3_ssm.client import SSMClient
 
 PREVIOUS_SUFFIX = "-previous"
 
@@ -27,7 +30,7 @@ class SsmParameter:
     The cache saves one SSM call per request; a rotated value is picked up within the TTL.
     """
 
-    def __init__(self, client: Any, name: str, ttl_seconds: float = 60.0) -> None:
+    def __init__(self, client: SSMClient, name: str, ttl_seconds: float = 60.0) -> None:
         self._client = client
         self.name = name
         self._ttl = ttl_seconds
@@ -52,7 +55,7 @@ class SsmSigningSecret:
 
     def __init__(
         self,
-        client: Any,
+        client: SSMClient,
         name: str,
         ttl_seconds: float = 60.0,
         min_refresh_seconds: float = 5.0,
@@ -106,7 +109,7 @@ class SsmSigningSecret:
 
 # --8<-- [start:rotate]
 def rotate(
-    client: Any, name: str, key_id: str, window_seconds: int, now: float | None = None
+    client: SSMClient, name: str, key_id: str, window_seconds: int, now: float | None = None
 ) -> dict[str, Any]:
     """Rotate the signing secret ``name``: the current one stays accepted for ``window_seconds``
     as ``<name>-previous``, a new random one becomes current. Returns the new secret's facts."""

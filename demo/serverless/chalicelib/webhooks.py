@@ -6,11 +6,16 @@ import json
 import threading
 import time
 import urllib.parse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.batch import RecordFailed
 from chalicelib.outages import QueueUrls
 from demo.bank.signature import SIGNATURE_HEADER, sign
+
+if TYPE_CHECKING:  # http.client is imported on first use; the stubs are not in the Lambda package
+    import http.client
+
+    from types_boto3_sqs.client import SQSClient
 
 
 # --8<-- [start:retry_delay]
@@ -32,12 +37,12 @@ class Connections:
     """
 
     def __init__(self) -> None:
-        self._idle: dict[tuple[str, str, int], list[Any]] = {}
+        self._idle: dict[tuple[str, str, int], list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
 
     def take(
         self, scheme: str, host: str, port: int, timeout: float, fresh: bool = False
-    ) -> tuple[Any, bool]:
+    ) -> tuple[http.client.HTTPConnection, bool]:
         """A connection to ``scheme://host:port`` (an idle one unless ``fresh``), and whether it was used before."""
         import http.client  # imported by botocore already: nothing more to load at cold start
 
@@ -53,7 +58,7 @@ class Connections:
         factory = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
         return factory(host, port, timeout=timeout), False
 
-    def give_back(self, scheme: str, host: str, port: int, connection: Any) -> None:
+    def give_back(self, scheme: str, host: str, port: int, connection: http.client.HTTPConnection) -> None:
         with self._lock:
             self._idle.setdefault((scheme, host, port), []).append(connection)
 
@@ -71,7 +76,7 @@ def post_webhooks(
     port = parts.port or (443 if scheme == "https" else 80)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     now = int(time.time())
-    sent: list[tuple[Any, bool, bytes] | None] = []
+    sent: list[Request | None] = []
     for webhook in webhooks:
         body = json.dumps(webhook, separators=(",", ":")).encode()
         headers = {"Content-Type": "application/json", SIGNATURE_HEADER: sign(secret, body, now)}
@@ -79,7 +84,8 @@ def post_webhooks(
     return [_answer(scheme, host, port, path, timeout, request) for request in sent]
 
 
-Request = tuple[Any, bool, bytes, dict[str, str]]  # connection, reused, body, headers
+# connection, reused, body, headers (a string: http.client is imported on first use)
+Request = tuple["http.client.HTTPConnection", bool, bytes, dict[str, str]]
 
 
 def _send(
@@ -174,7 +180,7 @@ class Outbox:
 class SqsBackoff:
     """Delays the next delivery of a failed record by changing its visibility (no sleeping)."""
 
-    def __init__(self, client: Any, base: float, cap: float) -> None:
+    def __init__(self, client: SQSClient, base: float, cap: float) -> None:
         self._client = client
         self._urls = QueueUrls(client)
         self._base = base
