@@ -233,3 +233,65 @@ def test_of_ten_decisions_sent_at_once_exactly_one_wins_and_the_others_are_told_
     assert final.status is (
         reviews.Status.APPROVED if won[0].decision == "approve" else reviews.Status.REJECTED
     )
+
+
+# -- what a review shows ------------------------------------------------------------------------
+
+
+def recorded(status: reviews.Status, token: str | None) -> reviews.Review:
+    return reviews.Review(
+        "rv-1",
+        "n-1",
+        "w-1",
+        "payin.received",
+        2_000_000,
+        "EUR",
+        status,
+        "2025-01-01T00:00:00+00:00",
+        task_token=token,
+        claimed="approve",
+        claimed_by="alice",
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "token", "awaiting"),
+    [
+        (reviews.Status.PENDING, "tok", True),
+        (reviews.Status.PENDING, None, False),  # the workflow has not handed out its token yet
+        (reviews.Status.APPROVED, "tok", False),
+        (reviews.Status.ESCALATED, "tok", False),
+    ],
+)
+def test_a_review_shows_whether_it_awaits_a_decision_and_never_its_token_or_claim(
+    status: reviews.Status, token: str | None, awaiting: bool
+) -> None:
+    assert recorded(status, token).to_dict() == {
+        "review_id": "rv-1",
+        "notification_id": "n-1",
+        "wallet_id": "w-1",
+        "kind": "payin.received",
+        "amount": 2_000_000,
+        "currency": "EUR",
+        "status": str(status),
+        "requested_at": "2025-01-01T00:00:00+00:00",
+        "decision": None,
+        "reason": None,
+        "decided_at": None,
+        "decided_by": None,
+        "awaiting_decision": awaiting,
+    }
+    assert type(recorded(status, token).to_dict()["status"]) is str
+
+
+@pytest.mark.parametrize(
+    ("text", "is_id"),
+    [
+        ("rv-" + "0" * 32, True),
+        ("rv-" + "a" * 31, False),
+        ("rv-" + "A" * 32, False),
+        ("rv-" + "0" * 33, False),
+    ],
+)
+def test_the_form_of_a_review_id(text: str, is_id: bool) -> None:
+    assert reviews.is_review_id(text) is is_id
