@@ -4,7 +4,8 @@ The docs site's hook (``docs/hooks/scorecard.py``) and the slides (``demo/worksh
 render the same markers the same way: ``MARKER`` for a result file's table or plot
 (``<!-- scorecard: benchmarks/results/storm.json -->``), ``COSTS_MARKER`` for the cost model's
 (``<!-- costs -->``); ``marker_markdown`` and ``marker_figure`` draw them with
-``demo.workshop.report``, ``demo.workshop.performance_report`` and ``demo.workshop.cost_report``;
+``demo.workshop.report``, ``demo.workshop.performance_report``, ``demo.workshop.cost_report`` and
+``demo.workshop.safety_net_report``;
 ``plot_name`` and ``plot_alt`` name a plot's file and describe it.
 """
 
@@ -23,14 +24,29 @@ from demo.workshop.performance_report import (
     startup_markdown,
 )
 from demo.workshop.report import measured_line, resilience_figure, scorecard_markdown
+from demo.workshop.safety_net_report import (
+    coverage_markdown,
+    example_mutant_markdown,
+    mutation_markdown,
+    types_markdown,
+)
 
 # A result file's table or plot: ``<!-- scorecard: benchmarks/results/storm.json -->``, each on a line of its own.
 MARKER = re.compile(
-    r"^<!--\s*(scorecard|scorecard-plot|performance|performance-plot|profile|startup):\s*(\S+)\s*-->\s*$",
+    r"^<!--\s*(scorecard|scorecard-plot|performance|performance-plot|profile|startup"
+    r"|types|coverage|mutation|mutation-example):\s*(\S+)\s*-->\s*$",
     re.MULTILINE,
 )
 # The cost model's tables and plot, computed when the page is built: ``<!-- costs -->``.
 COSTS_MARKER = re.compile(r"^<!--\s*(costs|costs-plot|price-sources)\s*-->\s*$", re.MULTILINE)
+
+# The safety net's figures (the page and the slide "The safety net"), each from its result file.
+SAFETY_NET = {
+    "types": types_markdown,
+    "coverage": coverage_markdown,
+    "mutation": mutation_markdown,
+    "mutation-example": example_mutant_markdown,
+}
 
 
 def read_result(root: Path, path: str) -> dict[str, Any]:
@@ -38,7 +54,8 @@ def read_result(root: Path, path: str) -> dict[str, Any]:
     file = root / path
     if not file.is_file():
         raise FileNotFoundError(f"{path} does not exist (run the benchmark that writes it)")
-    return json.loads(file.read_text(encoding="utf-8"))
+    result: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
+    return result
 
 
 def marker_markdown(kind: str, result: dict[str, Any] | None = None) -> str:
@@ -51,6 +68,8 @@ def marker_markdown(kind: str, result: dict[str, Any] | None = None) -> str:
         return profile_markdown(result or {})
     if kind == "startup":
         return startup_markdown(result or {})
+    if kind in SAFETY_NET:
+        return SAFETY_NET[kind](result or {})
     if kind == "costs":
         return costs_markdown()
     if kind == "price-sources":

@@ -16,6 +16,10 @@ Markers, each on a line of its own in a page's Markdown (paths from the reposito
 - ``<!-- performance-plot: benchmarks/results/performance.json -->``: its latency distributions
   and throughputs, an SVG drawn by ``demo.workshop.performance_report.performance_figure``,
   added as above;
+- ``<!-- types: benchmarks/results/types.json -->``, ``<!-- coverage: benchmarks/results/coverage.json -->``,
+  ``<!-- mutation: benchmarks/results/mutation.json -->``, ``<!-- mutation-example: ... -->``: the
+  safety net's figures (``benchmarks/type_check.py``, ``branch_coverage.py``, ``mutation.py``),
+  rendered by ``demo.workshop.safety_net_report``;
 - ``<!-- costs -->``: a month of the bank at a few volumes, the break-evens and the serverless
   month by service, computed with ``demo.aws.costs`` when the site is built
   (``demo.workshop.cost_report.costs_markdown``);
