@@ -215,9 +215,9 @@ assert told and all(balance == 2_500 for balance in told)
 # ## Card data
 #
 # A card authorization carries the card's PAN and its holder's name. The worker hands them to
-# the card vault, which asks KMS for a fresh data key (encryption context
-# `{"wallet_id": ..., "purpose": "card"}`), encrypts them with AES-GCM, and stores the
-# ciphertext with the *encrypted* data key. In clear, only the masked PAN.
+# the card vault, which asks KMS to encrypt them (encryption context `{"wallet_id": ...,
+# "authorization_id": ..., "purpose": "card"}`) and stores KMS's ciphertext: the function never
+# holds a key (ADR 0011). In clear, only the masked PAN.
 
 # %%
 assert api.send(card_authorization("sec-3", "auth-sec-3", 4_200)).status_code == 202
@@ -242,12 +242,13 @@ print("PAN in the item:        ", CARD["pan"] in raw)
 print("holder in the item:     ", CARD["holder"] in raw)
 assert CARD["pan"] not in raw and CARD["holder"] not in raw
 assert item["masked_pan"] == {"S": "548821******3691"}
-assert set(item["sealed"]["M"]) == {"v", "key", "nonce", "data"}
+assert set(item["sealed"]["M"]) == {"v", "data"}
 
 # %% [markdown]
-# `key` is the data key as KMS encrypted it: only KMS can turn it back into the AES key, and only
-# with the same encryption context. Whoever may call `kms:Decrypt` (the app's vault here) reads
-# the card back:
+# `data` is the card as KMS encrypted it: only KMS can decrypt it, and only with the same
+# encryption context (the wallet, the authorization, `purpose: card`). Whoever may call
+# `kms:Decrypt` on the bank's key (the notebook's own credentials here; no function of the bank)
+# reads the card back:
 
 # %%
 vault = cloud.app_module.container().cards
@@ -256,9 +257,9 @@ print(card)
 assert (card.pan, card.holder) == (CARD["pan"], CARD["holder"])
 
 # %% [markdown]
-# The encryption context binds the sealed card to its wallet. Copy the item under another
-# wallet, as someone with write access to the table might: KMS refuses the data key, because
-# the context (`wallet_id`) differs, and the card stays sealed.
+# The encryption context binds the sealed card to its wallet and its authorization. Copy the item
+# under another wallet, as someone with write access to the table might: KMS refuses to decrypt
+# it, because the context (`wallet_id`) differs, and the card stays sealed.
 
 # %%
 stolen = {**item, "pk": {"S": "WALLET#sec-thief"}}
@@ -378,9 +379,9 @@ for text in captured.lines:
 # ## Your turn
 #
 # **1. Who may open a card?** Each Lambda function has its own IAM role, and its policy is the
-# file `demo/serverless/.chalice/policy-<function>.json`. The vault seals a card with a data key
-# that KMS makes (`kms:GenerateDataKey`, encryption context `{"wallet_id": ..., "purpose":
-# "card"}`), and opens it by asking KMS to decrypt that key (`kms:Decrypt`). Read the policies:
+# file `demo/serverless/.chalice/policy-<function>.json`. The vault seals a card by asking KMS to
+# encrypt it (`kms:Encrypt`, encryption context `{"wallet_id": ..., "authorization_id": ...,
+# "purpose": "card"}`), and opens it by asking KMS to decrypt it (`kms:Decrypt`). Read the policies:
 # which functions may seal a card, and which may open one? Careful: a KMS permission with a
 # `kms:ViaService` condition can only be used through that service (SQS, SSM, DynamoDB), for the
 # service's own encryption of its queues, parameters or tables.
@@ -413,7 +414,7 @@ yourturn.check_step4_card_permissions(may_seal, may_decrypt)
 #         if "kms:ViaService" in json.dumps(condition):
 #             continue  # only through SQS, SSM or DynamoDB, for their own encryption
 #         purpose = condition.get("StringEquals", {}).get("kms:EncryptionContext:purpose")
-#         if "kms:GenerateDataKey" in actions and purpose == "card":
+#         if "kms:Encrypt" in actions and purpose == "card":
 #             may_seal.add(function)
 #         if "kms:Decrypt" in actions:
 #             may_decrypt.add(function)

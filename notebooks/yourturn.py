@@ -319,7 +319,7 @@ def card_key_permissions() -> tuple[set[str], set[str]]:
         for statement in policy["Statement"]:
             context = statement.get("Condition", {}).get("StringEquals", {})
             card_context = context.get("kms:EncryptionContext:purpose", "card") == "card"
-            if _allows(statement, "kms:GenerateDataKey") and _direct(statement) and card_context:
+            if _allows(statement, "kms:Encrypt") and _direct(statement) and card_context:
                 seal.add(function)
             if _allows(statement, "kms:Decrypt") and _direct(statement) and card_context:
                 decrypt.add(function)
@@ -339,7 +339,7 @@ def check_step4_card_permissions(may_seal: Any, may_decrypt: Any) -> None:
     seal, decrypt = card_key_permissions()
     _hint(
         may_seal == seal,
-        "not the functions that may seal a card. Look for `kms:GenerateDataKey` with the "
+        "not the functions that may seal a card. Look for `kms:Encrypt` with the "
         "encryption context `purpose: card`; the ones with `kms:ViaService` only let SQS encrypt "
         "its own messages.",
     )

@@ -296,7 +296,7 @@ def serverless_monthly(
         )
     )
 
-    # KMS: the key, a data key per card kept, and the data keys SQS and DynamoDB cache.
+    # KMS: the key, an Encrypt per card kept, and the data keys SQS and DynamoDB cache.
     kms = p["kms"]
     lines.append(
         _line("KMS", "customer-managed key (BankKey)", KMS_CUSTOMER_KEYS, "key-months", kms["per_key_month"])
@@ -305,7 +305,7 @@ def serverless_monthly(
     lines.append(
         _line(
             "KMS",
-            "requests (card data keys, cached keys)",
+            "requests (cards sealed, cached keys)",
             kms_requests,
             "requests",
             kms["per_request"],

@@ -4,6 +4,8 @@
 resources the local cloud deploys too) merged with aws-overrides.yaml (what Chalice cannot say:
 partial batch responses on the SQS event sources). Chalice zips only app.py, chalicelib/ and
 vendor/, so the domain core (demo/bank) is copied into vendor/ of a build copy of the project.
+Nothing else is vendored: the code needs only boto3, which Lambda's Python runtime has (the card
+vault asks KMS to encrypt, with no cryptography library: ADR 0011), so the zip is pure Python.
 """
 
 from __future__ import annotations
@@ -105,60 +107,8 @@ def build_project(build_dir: Path, stage: str = POLICY_STAGE) -> Path:
     vendor = project / "vendor" / "demo"
     shutil.copytree(PACKAGE_DIR / "bank", vendor / "bank", ignore=shutil.ignore_patterns("__pycache__"))
     (vendor / "__init__.py").write_text("")
-    vendor_native(project / "vendor")
     (project / "merge-template.yaml").write_text(yaml.safe_dump(merge_template(stage), sort_keys=False))
     return project
-
-
-# The one native dependency of the Lambda code: the card vault's AES-GCM (Lambda's runtime has
-# boto3, not cryptography). What it needs at run time: the package and cffi's backend module.
-NATIVE = ("cryptography", "cffi")
-
-
-def vendor_native(vendor: Path) -> None:
-    """Copy the locked ``cryptography`` (and cffi's backend) into ``vendor``, as Lambda needs them.
-
-    On Linux x86-64 with Python 3.13, the wheels installed from the lock file are the ones Lambda
-    runs (manylinux, cp313 or abi3): they are copied from this environment, offline. Elsewhere
-    (macOS, ARM), pip downloads the same versions' manylinux wheels from PyPI.
-    """
-    import importlib.metadata
-    import platform
-    import sysconfig
-
-    versions = {name: importlib.metadata.version(name) for name in NATIVE}
-    if sys.platform == "linux" and platform.machine() == "x86_64" and sys.version_info[:2] == (3, 13):
-        site = Path(sysconfig.get_paths()["purelib"])
-        shutil.copytree(
-            site / "cryptography", vendor / "cryptography", ignore=shutil.ignore_patterns("__pycache__")
-        )
-        for backend in site.glob("_cffi_backend.*.so"):
-            shutil.copy2(backend, vendor / backend.name)
-        for name, version in versions.items():  # their licences travel with them
-            info = site / f"{name}-{version}.dist-info"
-            shutil.copytree(info, vendor / info.name, ignore=shutil.ignore_patterns("RECORD", "INSTALLER"))
-        return
-    subprocess.run(  # noqa: S603 - pip with pinned versions
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--no-deps",
-            "--only-binary=:all:",
-            "--platform",
-            "manylinux_2_34_x86_64",
-            "--python-version",
-            "3.13",
-            "--implementation",
-            "cp",
-            "--target",
-            str(vendor),
-            *(f"{n}=={v}" for n, v in versions.items()),
-        ],
-        check=True,
-    )
 
 
 def package(stage: str, out_dir: Path, build_dir: Path) -> Path:

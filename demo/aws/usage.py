@@ -42,7 +42,7 @@ PER_NOTIFICATION: dict[str, dict[str, int]] = {
     # read_units: strongly consistent reads before deciding (DynamoDBLedger.read): the balance,
     #   and the authorization of a card notification (one GetItem, or one BatchGetItem of two).
     #   A warm worker that wrote the wallet last reads nothing: the model counts the cold case.
-    # cards_kept: the card vault's GenerateDataKey (KMS, chalicelib/cards.py).
+    # cards_kept: the card vault's Encrypt (KMS, chalicelib/cards.py).
     PAYIN: {"events": 1, "transaction_items": 2, "read_units": 1, "cards_kept": 0},
     CARD_AUTHORIZATION: {"events": 2, "transaction_items": 4, "read_units": 2, "cards_kept": 1},
     CARD_SETTLEMENT: {"events": 2, "transaction_items": 3, "read_units": 2, "cards_kept": 0},
@@ -82,7 +82,7 @@ CLOUDWATCH_ALARMS = 0  # resources.yaml defines none
 ITEM_BYTES: dict[str, int] = {
     "seen_marker": 250,  # NOTIFICATION#<id>/SEEN: wallet, applied_at, a SHA-256 digest
     "authorization": 200,  # WALLET#/AUTH#<id>, one per card authorization, updated by its settlement
-    "card": 450,  # WALLET#/CARD#<id>: masked PAN and the sealed card (ciphertext, nonce, data key)
+    "card": 450,  # WALLET#/CARD#<id>: masked PAN and the sealed card (KMS ciphertext)
     "audit_event": 800,  # AUDIT#<wallet>/EVENT#<id>: type, ids and the event's detail as JSON
 }
 

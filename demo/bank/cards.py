@@ -16,15 +16,13 @@ from demo.bank.pan import mask_pan as mask_pan  # where the masked PAN is made
 
 @dataclass(frozen=True)
 class SealedCard:
-    """The card of an authorization as it is kept: the masked PAN in clear, PAN and holder encrypted
-    with a data key (``data``, ``nonce``), the data key itself encrypted by the key service (``key``)."""
+    """The card of an authorization as it is kept: the masked PAN in clear, PAN and holder sealed
+    (``ciphertext``) by the key service, bound to the wallet and the authorization."""
 
     wallet_id: str
     authorization_id: str
     masked_pan: str
-    key: bytes
-    nonce: bytes
-    data: bytes
+    ciphertext: bytes
 
 
 class CardVault(Protocol):

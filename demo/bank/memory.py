@@ -81,14 +81,14 @@ class InMemoryCardVault:
 
     def seal(self, wallet_id: str, authorization_id: str, card: Card) -> SealedCard:
         data = json.dumps({"pan": card.pan, "holder": card.holder}).encode()
-        return SealedCard(wallet_id, authorization_id, mask_pan(card.pan), key=b"", nonce=b"", data=data)
+        return SealedCard(wallet_id, authorization_id, mask_pan(card.pan), ciphertext=data)
 
     def keep(self, card: SealedCard) -> None:
         self._ledger.cards[(card.wallet_id, card.authorization_id)] = card
 
     def reveal(self, wallet_id: str, authorization_id: str) -> Card | None:
         sealed = self._ledger.cards.get((wallet_id, authorization_id))
-        return None if sealed is None else Card(**json.loads(sealed.data))
+        return None if sealed is None else Card(**json.loads(sealed.ciphertext))
 
 
 class InMemoryQueue:

@@ -338,15 +338,11 @@ def beat_card(stage: Stage, check: Checks) -> None:
     console.print(f"The card's item in DynamoDB ({table}), as stored:")
     console.print(f"  pk {item['pk']['S']}  sk {item['sk']['S']}", highlight=False)
     console.print(f"  masked_pan  {item['masked_pan']['S']}   (the only card data in clear)", highlight=False)
-    for name, what in (
-        ("key", "the data key, encrypted by KMS"),
-        ("nonce", "AES-GCM nonce"),
-        ("data", "PAN + holder, AES-256-GCM"),
-    ):
-        value = sealed[name]["B"]
-        console.print(
-            f"  sealed.{name:<5} {value[:16].hex()}... ({len(value)} bytes: {what})", highlight=False
-        )
+    value = sealed["data"]["B"]
+    console.print(
+        f"  sealed.data  {value[:16].hex()}... ({len(value)} bytes: PAN + holder, encrypted by KMS)",
+        highlight=False,
+    )
     everything = repr(_scan(dynamodb, table)) + repr(_scan(dynamodb, f"bank-audit-{stage.stage}"))
     check(
         pan not in everything and holder not in everything,

@@ -70,7 +70,7 @@ def test_the_scorecard_comes_from_the_storm_results(html: str):
 
 def test_the_performance_and_costs_come_from_their_results_and_the_cost_model(html: str):
     assert performance_report.performance_markdown(PERFORMANCE) in html
-    assert f"The zip: {PERFORMANCE['zip']['mb']:,} MB" in html
+    assert f"The zip: {PERFORMANCE['zip']['bytes']:,} bytes" in html
     month = cost_figures()["month"]["1000000"]
     assert f"serverless ${month['serverless']:,.2f} against ${month['self-hosted']:,.2f}" in html
 

@@ -56,7 +56,7 @@ NEEDS = {
         "dynamodb:PutItem",  # the commit's marker, balance, authorization, card (TransactWriteItems); a card alone
         "dynamodb:UpdateItem",  # counters: replays_refused
         "events:PutEvents",  # EventBridgePublisher.publish
-        "kms:GenerateDataKey",  # KmsCardVault.seal: a data key per card, bound to its wallet
+        "kms:Encrypt",  # KmsCardVault.seal: KMS encrypts each card, bound to its wallet and authorization
     },
     "deliver_webhooks": LOGS
     | POLL
@@ -135,6 +135,7 @@ BOTO3 = {
     "start_execution": {"states:StartExecution"},
     "send_task_success": {"states:SendTaskSuccess"},
     "generate_data_key": {"kms:GenerateDataKey"},
+    "encrypt": {"kms:Encrypt"},
     "decrypt": {"kms:Decrypt"},
 }
 # (function, action) -> why its Resource is "*". The statement's Sid says it too.
@@ -390,15 +391,19 @@ def test_the_bank_key_is_used_through_our_services_on_our_resources_or_for_cards
         actions = as_list(statement["Action"])
         if not any(action.startswith("kms:") for action in actions):
             continue
-        assert statement["Resource"] == BANK_KEY and set(actions) <= {"kms:Decrypt", "kms:GenerateDataKey"}
+        assert statement["Resource"] == BANK_KEY
+        assert set(actions) <= {"kms:Decrypt", "kms:GenerateDataKey", "kms:Encrypt"}
         condition = statement["Condition"]
         service = through(statement)
-        if service is None:  # the card vault: direct use, bound to a card's wallet
-            assert (function, actions) == ("apply_notifications", ["kms:GenerateDataKey"]), statement
+        if service is None:  # the card vault: direct use, bound to a card's wallet and authorization
+            assert (function, actions) == ("apply_notifications", ["kms:Encrypt"]), statement
             assert condition["StringEquals"] == {"kms:EncryptionContext:purpose": "card"}
-            assert condition["Null"] == {"kms:EncryptionContext:wallet_id": "false"}
+            assert condition["Null"] == {
+                "kms:EncryptionContext:wallet_id": "false",
+                "kms:EncryptionContext:authorization_id": "false",
+            }
             assert condition["ForAllValues:StringEquals"] == {
-                "kms:EncryptionContextKeys": ["wallet_id", "purpose"]
+                "kms:EncryptionContextKeys": ["wallet_id", "authorization_id", "purpose"]
             }
             continue
         assert (

@@ -146,6 +146,12 @@ def answers(clients: dict[str, Any], name: str) -> list[Any]:
     )
     key = call("kms", "create_key", Description="wire test")["KeyMetadata"]["KeyId"]
     call("kms", "generate_data_key", KeyId=key, KeySpec="AES_256", EncryptionContext={"wallet_id": "w-1"})
+    context = {"wallet_id": "w-1", "authorization_id": "a-1", "purpose": "card"}
+    sealed = call(
+        "kms", "encrypt", KeyId=key, Plaintext=b'{"pan": "5488210000003691"}', EncryptionContext=context
+    )
+    call("kms", "decrypt", CiphertextBlob=sealed["CiphertextBlob"], EncryptionContext=context)
+    call("kms", "decrypt", CiphertextBlob=sealed["CiphertextBlob"], EncryptionContext={"wallet_id": "w-2"})
     call("kms", "describe_key", KeyId="alias/no-such-key")
     return found
 

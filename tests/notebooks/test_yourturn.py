@@ -179,7 +179,7 @@ def test_step4_the_card_permissions_are_read_off_the_policies(capsys):
     seal, decrypt = yourturn.card_key_permissions()
     assert seal == {"apply_notifications"} and decrypt == set()
     check = yourturn.check_step4_card_permissions
-    wrong(lambda: check({"apply_notifications", "api_handler"}, set()), "GenerateDataKey")
+    wrong(lambda: check({"apply_notifications", "api_handler"}, set()), "kms:Encrypt")
     wrong(lambda: check({"apply_notifications"}, {"apply_notifications"}), "kms:ViaService")
     wrong(lambda: check(["apply_notifications"], set()), "set of function names")
     passes(lambda: check({"apply_notifications"}, set()), capsys)

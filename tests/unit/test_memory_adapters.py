@@ -106,7 +106,7 @@ def test_a_freeze_keeps_the_amounts_and_moves_the_version() -> None:
 def test_the_sealed_card_is_kept_with_its_commit() -> None:
     store = InMemoryLedger()
     n = validate(authorization("w-9", "a-9", 5))
-    card = SealedCard("w-9", "a-9", "548821******3691", b"k", b"n", b"d")
+    card = SealedCard("w-9", "a-9", "548821******3691", b"sealed")
     store.commit(replace(decide(n), card=card), store.read("w-9", "a-9"), applied_at=1)
     assert store.cards == {("w-9", "a-9"): card}
 
@@ -122,9 +122,7 @@ def test_the_test_vault_seals_in_clear_json_with_the_masked_pan_and_reveals_it_b
         "w-1",
         "a-1",
         "548821******3691",
-        key=b"",
-        nonce=b"",
-        data=b'{"pan": "5488210000003691", "holder": "ALEX OAK"}',
+        ciphertext=b'{"pan": "5488210000003691", "holder": "ALEX OAK"}',
     )
     assert vault.reveal("w-1", "a-1") is None
     vault.keep(sealed)

@@ -7,7 +7,6 @@ import datetime
 import itertools
 import json
 import math
-import os
 import re
 from collections import Counter
 from types import SimpleNamespace
@@ -272,9 +271,9 @@ class FakeKms:
     def __init__(self):
         self.calls = 0
 
-    def generate_data_key(self, **_):
+    def encrypt(self, **_):
         self.calls += 1
-        return {"Plaintext": os.urandom(32), "CiphertextBlob": b"sealed"}
+        return {"CiphertextBlob": b"sealed"}
 
 
 @pytest.mark.parametrize("webhook", list(usage.PER_NOTIFICATION))
