@@ -69,6 +69,8 @@ LOCAL_PARAMETERS = {
     "NotificationsMaxReceiveCount": "3",
     "WebhooksVisibilityTimeout": "5",
     "WebhooksMaxReceiveCount": "4",
+    "AuditVisibilityTimeout": "2",
+    "ReviewsVisibilityTimeout": "2",
 }
 
 

@@ -231,7 +231,7 @@ def test_every_function_has_its_own_role_whose_policy_is_its_file(packaged, func
     assert DEV["autogen_policy"] is False
     roles = {}
     for name, function in functions.items():
-        assert DEV["lambda_functions"][name] == {"iam_policy_file": f"policy-{name}.json"}
+        assert DEV["lambda_functions"][name]["iam_policy_file"] == f"policy-{name}.json"
         role_name, attribute = function["Properties"]["Role"]["Fn::GetAtt"]
         assert attribute == "Arn"
         roles[name] = role_name

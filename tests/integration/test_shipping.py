@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
+from typing import Any
 
 import pytest
 import yaml
 
 from demo.aws.cfn import load_template
 from demo.aws.shipping import package
+from demo.settings import SERVERLESS_PROJECT
 
 
 @pytest.fixture(scope="module")
@@ -18,6 +21,56 @@ def packaged(tmp_path_factory):
     root = tmp_path_factory.mktemp("package")
     sam = package("dev", root / "out", root / "build")
     return load_template(sam), root / "out" / "deployment.zip"
+
+
+@pytest.fixture(scope="module")
+def packaged_prod(tmp_path_factory):
+    root = tmp_path_factory.mktemp("package-prod")
+    return load_template(package("prod", root / "out", root / "build"))
+
+
+def queue_of(event: dict[str, Any]) -> str:
+    """The queue name an SQS event source reads: ``arn:...:bank-notifications`` -> ``bank-notifications``."""
+    arn = event["Properties"]["Queue"]
+    return (arn["Fn::Sub"] if isinstance(arn, dict) else arn).rsplit(":", 1)[1]
+
+
+def visibility_timeouts(template: dict[str, Any]) -> dict[str, int]:
+    """Each queue's visibility timeout as deployed with the template's defaults, by queue name."""
+    parameters, found = template["Parameters"], {}
+    for resource in template["Resources"].values():
+        if resource.get("Type") != "AWS::SQS::Queue" or "VisibilityTimeout" not in resource["Properties"]:
+            continue
+        value = resource["Properties"]["VisibilityTimeout"]
+        seconds = parameters[value["Ref"]]["Default"] if isinstance(value, dict) else value
+        found[resource["Properties"]["QueueName"]] = int(seconds)
+    return found
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_every_function_has_an_explicit_timeout_and_its_queue_hides_a_batch_six_times_as_long(
+    stage, packaged, packaged_prod
+):
+    template = packaged[0] if stage == "dev" else packaged_prod
+    functions = {
+        name: r["Properties"]
+        for name, r in template["Resources"].items()
+        if r.get("Type") == "AWS::Serverless::Function"
+    }
+    config = json.loads((SERVERLESS_PROJECT / ".chalice" / "config.json").read_text())
+    declared = config["stages"][stage]["lambda_functions"]
+    assert all("lambda_timeout" in f for f in declared.values()), declared  # none left to Chalice's default
+    assert {f["Timeout"] for f in functions.values()} == {f["lambda_timeout"] for f in declared.values()}
+    assert functions["APIHandler"]["Timeout"] <= 29  # API Gateway gives up on an integration at 29 s
+    visibility = visibility_timeouts(template)
+    consumed = set()
+    for name, function in functions.items():
+        for event in function.get("Events", {}).values():
+            if event["Type"] == "SQS":
+                queue = queue_of(event)
+                consumed.add(queue)
+                assert visibility[queue] >= 6 * function["Timeout"], (stage, name, queue, visibility[queue])
+    assert consumed == {"bank-notifications", "bank-webhooks", "bank-audit", "bank-reviews"}
 
 
 def test_every_sqs_handler_reports_partial_batch_failures_on_aws(packaged):

@@ -45,8 +45,10 @@ LOCAL_TIMINGS = {
     # a review's timeout reached in a notebook (10 min), where a human has two days on AWS
     ENV + "REVIEW_DECISION_TIMEOUT_SECONDS",
 }
-# Keys only the AWS stages have: one IAM policy per function. The local cloud enforces no IAM.
-AWS_ONLY = re.compile(r"^(autogen_policy|lambda_functions\.\w+\.iam_policy_file)$")
+# Keys only the AWS stages have: one IAM policy per function (the local cloud enforces no IAM), and
+# each function's timeout (the local cloud's functions run in its process, with no timeout; each
+# queue's visibility timeout is 6x it on AWS: tests/integration/test_shipping.py).
+AWS_ONLY = re.compile(r"^(autogen_policy|lambda_functions\.\w+\.(iam_policy_file|lambda_timeout))$")
 # Settings.from_env reads these, and no stage sets them; why.
 NOT_IN_CONFIG = {
     "AWS_REGION": "Lambda sets it; the local cloud passes its own region",
