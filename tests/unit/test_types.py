@@ -63,3 +63,15 @@ def test_every_type_ignore_names_its_error_code_and_says_why() -> None:
         if not (i["codes"] and i["reason"])
     ]
     assert not bare, "a `# type: ignore[code]  # why` on each line:\n" + "\n".join(bare)
+
+
+def test_the_safety_nets_page_lists_the_ignores_as_they_are_in_the_code() -> None:
+    import json
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import type_check
+
+    recorded = json.loads((ROOT / "benchmarks" / "results" / "types.json").read_text())
+    files = type_check.checked_files()
+    assert recorded["ignores"] == type_check.ignores(files), "the ignores moved: run `make types`"
+    assert recorded["modules"] == len(files), "modules added or removed: run `make types`"
