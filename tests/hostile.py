@@ -10,6 +10,7 @@ effects agree, not that every answer is a refusal.
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,7 @@ from envelopes import CARD, MERCHANT, make_envelope
 from hypothesis import strategies as st
 
 from demo.bank.notifications import MAX_AMOUNT, REQUIRED_KEYS, WEBHOOK_TYPES, is_valid_id
+from demo.bank.signature import sign
 
 Envelope = dict[str, Any]
 
@@ -256,3 +258,39 @@ content_types = (
     )
     | header_values
 )
+
+
+# -- what the fuzz tests of both systems check, and how they sign -----------------------------------
+
+
+def json_error(status: int, body: bytes) -> dict[str, Any]:
+    """A 4xx answer is JSON ``{"error": {"code", "message"[, "fields"]}}``: returns the error.
+    (API Gateway's own 403 for a path no route matches has no code: ``{"code": None}``.)"""
+    assert 400 <= status < 500, (status, body[:200])
+    answer = json.loads(body)
+    if status == 403 and answer == {"message": "Missing Authentication Token"}:
+        return {"code": None}
+    error = answer["error"]
+    assert isinstance(error["code"], str) and error["code"]
+    assert isinstance(error["message"], str) and error["message"]
+    assert set(error) <= {"code", "message", "fields"}
+    for item in error.get("fields", []):
+        assert isinstance(item["field"], str) and isinstance(item["message"], str)
+    return error
+
+
+def signature_for(secret: str, how: str, noise: str, body: bytes) -> str | None:
+    """The Bank-Signature header signed ``how``: right (``good``, ``extra v1``: a rotation, any v1
+    may match) or wrong in one way; None: no header."""
+    now = int(time.time())
+    return {
+        "good": sign(secret, body, now),
+        "none": None,
+        "empty": "",
+        "wrong secret": sign("not-the-secret", body, now),
+        "stale": sign(secret, body, now - 301),
+        "future": sign(secret, body, now + 360),  # a minute past the limit: a slow run stays outside it
+        "other body": sign(secret, body + b" ", now),
+        "garbled": noise,
+        "extra v1": sign(secret, body, now) + f",v1={noise}",
+    }[how]
