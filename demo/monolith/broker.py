@@ -50,9 +50,9 @@ def broker_url(explicit: str | None = None) -> str:
 class Broker:
     def __init__(self, url: str | None = None) -> None:
         self.url = broker_url(url)
-        self.queue = Queue(  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
+        self.queue = Queue(
             QUEUE_NAME,
-            Exchange("bank", type="direct", durable=False),  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
+            Exchange("bank", type="direct", durable=False),
             routing_key="notifications",
             durable=False,
         )
@@ -68,18 +68,18 @@ class Broker:
     def display_url(self) -> str:
         if self.embedded:
             return "embedded (in-process, transient)"
-        return Connection(self.url).as_uri()  # type: ignore[no-untyped-call]  # kombu leaves it unannotated; the password masked
+        return Connection(self.url).as_uri()  # the password masked
 
     def _producer_connection(self) -> Connection:
         if self._connection is None:
-            self._connection = Connection(self.url, connect_timeout=5)  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
-            self._connection.ensure_connection(max_retries=1)  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
+            self._connection = Connection(self.url, connect_timeout=5)
+            self._connection.ensure_connection(max_retries=1)
         return self._connection
 
     def _drop_connection(self) -> None:
         if self._connection is not None:
             try:
-                self._connection.release()  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
+                self._connection.release()
             except Exception:  # already broken
                 log.debug("closing a broken broker connection failed", exc_info=True)
             self._connection = None
@@ -89,8 +89,8 @@ class Broker:
         with self._lock:
             for attempt in (1, 2):  # a connection broken by a broker restart is reopened once
                 try:
-                    producer = Producer(self._producer_connection().default_channel)  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
-                    producer.publish(  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
+                    producer = Producer(self._producer_connection().default_channel)
+                    producer.publish(
                         body,
                         exchange=self.queue.exchange,
                         routing_key=self.queue.routing_key,
@@ -108,15 +108,15 @@ class Broker:
 
     def depth(self) -> int:
         """Messages waiting in the queue (not counting one a worker holds unacknowledged)."""
-        with Connection(self.url, connect_timeout=5) as conn:  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
+        with Connection(self.url, connect_timeout=5) as conn:
             channel = conn.channel()
-            message_count: int = self.queue(channel).queue_declare().message_count  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
+            message_count: int = self.queue(channel).queue_declare().message_count
             return message_count
 
     def purge(self) -> int:
         """Drop what is queued (a clean start); returns how many messages were dropped."""
-        with Connection(self.url, connect_timeout=5) as conn:  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
-            return self.queue(conn.channel()).purge() or 0  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
+        with Connection(self.url, connect_timeout=5) as conn:
+            return self.queue(conn.channel()).purge() or 0
 
     def restart(self) -> int:
         """Restart the broker, as an operator would. Returns how many queued messages were lost.
@@ -126,8 +126,8 @@ class Broker:
         """
         lost = self.depth()
         if self.embedded:
-            with Connection(self.url) as conn:  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
-                self.queue(conn.channel()).delete()  # type: ignore[no-untyped-call]  # kombu leaves it unannotated; a transient queue does not survive a restart
+            with Connection(self.url) as conn:
+                self.queue(conn.channel()).delete()  # a transient queue does not survive a restart
         else:
             rabbitmqctl = shutil.which("rabbitmqctl")
             if rabbitmqctl is None:
@@ -149,15 +149,15 @@ class Broker:
         """
         while not stop.is_set():
             try:
-                with Connection(self.url, connect_timeout=5) as conn:  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
+                with Connection(self.url, connect_timeout=5) as conn:
                     channel = conn.channel()
-                    consumer = Consumer(  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
+                    consumer = Consumer(
                         channel,
                         queues=[self.queue],
                         on_message=lambda m: handle(_text(m.body), m),  # the raw body: we validate it
                         prefetch_count=1,  # one message at a time, acknowledged after processing
                     )
-                    consumer.consume()  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
+                    consumer.consume()
                     while not stop.is_set():
                         try:
                             conn.drain_events(timeout=idle)
@@ -171,7 +171,7 @@ class Broker:
     def _redeclare_if_deleted(self, channel: Any) -> None:
         # After an embedded restart the queue is gone: declare it again, as a worker
         # reconnecting to a restarted RabbitMQ does.
-        self.queue(channel).declare()  # type: ignore[no-untyped-call]  # kombu leaves it unannotated
+        self.queue(channel).declare()
 
 
 def _text(body: Any) -> str:
