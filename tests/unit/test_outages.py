@@ -37,6 +37,11 @@ def client_error(status, code):
         (client_error(403, "AccessDeniedException"), False),
         (KeyError("detail"), False),
         (ValueError("bad"), False),
+        # PutEvents entries EventBridge refused: retryable (throttled, its own failure) or not
+        (chalicelib_module("events").PublishFailed("not published", "ThrottlingException"), True),
+        (chalicelib_module("events").PublishFailed("not published", "InternalFailure"), True),
+        (chalicelib_module("events").PublishFailed("not published", "MalformedDetail"), False),
+        (chalicelib_module("events").PublishFailed("not published", "AccessDeniedException"), False),
     ],
 )
 def test_an_outage_is_a_service_that_failed_not_a_request_that_was_wrong(error, outage):
@@ -189,3 +194,59 @@ def test_every_consumer_requeues_on_an_outage(worker):
         fake.requeue._client.sent.clear()
         assert handler(sqs_event(message), None) == {"batchItemFailures": []}
         assert [m["MessageBody"] for m in fake.requeue._client.sent] == [message]
+
+
+class ConflictingDynamoDB:
+    """A DynamoDB client whose transactions are cancelled ``conflicts`` times with TransactionConflict
+    (another transaction was in flight on the same items), then succeed."""
+
+    exceptions = type(
+        "Exceptions",
+        (),
+        {"TransactionCanceledException": type("TransactionCanceledException", (Exception,), {})},
+    )
+
+    def __init__(self, conflicts: int) -> None:
+        self.conflicts = conflicts
+        self.transactions = 0
+        self.reads = 0
+
+    def get_item(self, **_):
+        self.reads += 1
+        return {}
+
+    def transact_write_items(self, TransactItems):
+        self.transactions += 1
+        if self.transactions <= self.conflicts:
+            error = self.exceptions.TransactionCanceledException("Transaction cancelled")
+            error.response = {
+                "CancellationReasons": [{"Code": "None"}, {"Code": "TransactionConflict"}]
+                + [{"Code": "None"}] * (len(TransactItems) - 2)
+            }
+            raise error
+        return {}
+
+
+def test_a_transaction_conflict_is_a_concurrent_update_retried_not_a_poison_record():
+    from demo.bank import notifications, service
+
+    dynamodb = ConflictingDynamoDB(conflicts=2)
+    ledger = chalicelib_module("ledger_table").DynamoDBLedger(dynamodb, "ledger")
+    notification = notifications.parse(json.dumps(payin("w-conflict", 500)).encode())
+
+    committed = service.commit(ledger, notification, now=1, pause=lambda seconds: None)
+
+    assert committed.applied and committed.balance.current_balance == 500
+    assert dynamodb.transactions == 3  # two conflicts, retried, then the commit
+    assert dynamodb.reads == 3  # what it knew was forgotten: each retry read the wallet again
+
+
+def test_after_too_many_conflicts_the_record_fails_with_a_concurrent_update():
+    from demo.bank import notifications, service
+    from demo.bank.ports import ConcurrentUpdate
+
+    ledger = chalicelib_module("ledger_table").DynamoDBLedger(ConflictingDynamoDB(conflicts=99), "ledger")
+    notification = notifications.parse(json.dumps(payin("w-conflict", 500)).encode())
+
+    with pytest.raises(ConcurrentUpdate, match="after 3 attempts"):
+        service.commit(ledger, notification, now=1, max_attempts=3, pause=lambda seconds: None)

@@ -24,7 +24,13 @@ MAX_BYTES = 256 * 1024  # ...of 256 KB in all
 
 
 class PublishFailed(RuntimeError):
-    """EventBridge refused some entries: the caller fails the record and SQS redelivers it."""
+    """EventBridge refused some entries. When its ``error_code`` says EventBridge itself failed
+    (throttled, an internal failure), it is an outage: the record is put back for later, its
+    receives kept (chalicelib.outages); otherwise the record fails and SQS redelivers it."""
+
+    def __init__(self, message: str, error_code: str) -> None:
+        super().__init__(message)
+        self.error_code = error_code
 
 
 class EventBridgePublisher:
@@ -86,7 +92,7 @@ class EventBatch:
                 continue
             for (record, _), code in zip(chunk, codes, strict=True):
                 if code is not None:
-                    failed.setdefault(record, PublishFailed(f"event(s) not published: {code}"))
+                    failed.setdefault(record, PublishFailed(f"event(s) not published: {code}", code))
         return failed
 
 

@@ -201,6 +201,9 @@ class DynamoDBLedger:
             if "ConditionalCheckFailed" in codes[1:]:  # the wallet or the authorization changed
                 self._learn(entry.wallet_id, known, reasons)  # as they are now: no read before the retry
                 raise ConcurrentUpdate(f"the wallet changed under {entry.notification_id}") from None
+            if "TransactionConflict" in codes:  # another transaction on these items was in flight
+                self._known.forget(*known)  # it may have changed them: read them again
+                raise ConcurrentUpdate(f"a transaction conflicted with {entry.notification_id}") from None
             raise
         self._known.put(known[0], (after, items[1]["Put"]["Item"]))
         if auth is not None:

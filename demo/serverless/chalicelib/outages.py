@@ -47,6 +47,8 @@ def is_outage(error: BaseException) -> bool:
     """Whether ``error`` says that an AWS service failed or did not answer (not that we asked wrong)."""
     if any(cls.__name__ in UNREACHABLE for cls in type(error).__mro__):
         return True
+    if getattr(error, "error_code", None) in OUTAGE_CODES:  # a PutEvents entry refused as retryable
+        return True
     response = getattr(error, "response", None)
     if not isinstance(response, dict):
         return False
