@@ -55,9 +55,11 @@ demo: env ## Run the demo: local cloud up, 200 signed notifications in, balances
 
 # The suite runs under branch coverage (pyproject.toml's [tool.coverage]; the subprocesses too,
 # writing beside one data file named absolutely): a report in the terminal, the HTML one in
-# test-artefacts/coverage/, and two gates: 90% over demo/ (fail_under), 100% over demo/bank/.
+# test-artefacts/coverage/, the JSON one beside it (make coverage reads it), and two gates: 90%
+# over demo/ (fail_under), 100% over demo/bank/.
 COVERAGE_RUN := COVERAGE_FILE=$(CURDIR)/.coverage
-COVERAGE_ARGS := --cov --cov-report=term:skip-covered --cov-report=html:test-artefacts/coverage
+COVERAGE_ARGS := --cov --cov-report=term:skip-covered --cov-report=html:test-artefacts/coverage \
+	--cov-report=json:test-artefacts/coverage.json
 
 test: env-dev ## Lint (ruff, mypy strict), then the whole test suite under branch coverage, with its gates
 	$(BIN)/ruff check .
@@ -96,8 +98,8 @@ lab: env-lab ## Open the notebooks in JupyterLab
 benchmark: env ## Cold start, zip size, latency and throughput of both systems -> benchmarks/results/
 	$(BIN)/python benchmarks/performance.py
 
-coverage: env-dev ## The suite under branch coverage, as make test runs it, with the figures by folder -> benchmarks/results/coverage.json
-	$(BIN)/python benchmarks/branch_coverage.py --workers $(TEST_WORKERS)
+coverage: test ## make test, then its branch coverage by folder (its JSON report) -> benchmarks/results/coverage.json
+	$(BIN)/python benchmarks/branch_coverage.py
 
 types: env-dev ## Count what mypy strict checks (0 errors, modules, each ignore's reason) -> benchmarks/results/types.json
 	$(BIN)/python benchmarks/type_check.py

@@ -92,13 +92,17 @@ def main() -> None:
         )
     errors = [m for m in map(ERROR.match, ran.stdout.splitlines()) if m]
     files = checked_files()
+    found = ignores(files)
     result: dict[str, Any] = {
         "checker": f"mypy {_version(mypy)}, strict (pyproject.toml [tool.mypy])",
         "modules": int(counted[1]),
         "errors": len(errors),
         "errors_by_code": dict(Counter(m["code"] for m in errors).most_common()),
         "modules_by_folder": dict(sorted(Counter(folder(p) for p in files).items())),
-        "ignores": ignores(files),
+        "ignores": found,
+        "ignores_by_folder": dict(
+            sorted(Counter(folder(ROOT / i["where"].rsplit(":", 1)[0]) for i in found).items())
+        ),
         "measured": {
             "command": "python benchmarks/type_check.py",
             "at": datetime.now(UTC).isoformat(timespec="seconds"),

@@ -29,18 +29,7 @@ def types_markdown(result: dict[str, Any]) -> str:
         f"{result['checker']}: **{result['errors']} errors** over **{result['modules']} modules**; "
         f"{len(result['ignores'])} `# type: ignore` left in the code, each with its reason."
     )
-    ignored: dict[str, int] = {}
-    for ignore in result["ignores"]:
-        path = ignore["where"].rsplit(":", 1)[0]
-        folder = next(
-            (
-                f
-                for f in sorted(result["modules_by_folder"], key=len, reverse=True)
-                if path.startswith(f + "/")
-            ),
-            "",
-        )
-        ignored[folder] = ignored.get(folder, 0) + 1
+    ignored = result.get("ignores_by_folder", {})
     lines = ["| Folder | modules checked | `# type: ignore` left |", "|---|---:|---:|"]
     lines += [
         f"| `{name}` | {count} | {ignored.get(name, 0)} |"

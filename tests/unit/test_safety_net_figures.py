@@ -3,6 +3,7 @@ and how the page and the slide render them (demo/workshop/safety_net_report.py).
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,8 @@ TYPES = {
     "modules": 101,
     "errors": 0,
     "errors_by_code": {},
-    "modules_by_folder": {"demo/bank": 12, "notebooks": 1},
+    "modules_by_folder": {"demo/bank": 12, "demo/localcloud": 17, "notebooks": 1},
+    "ignores_by_folder": {"demo/localcloud": 1},
     "ignores": [
         {"where": "demo/localcloud/x.py:3", "codes": "import-untyped", "reason": "moto ships no types"}
     ],
@@ -152,6 +154,7 @@ def test_the_types_table_says_errors_over_modules_and_lists_each_ignore_with_its
 
     assert "**0 errors** over **101 modules**" in text
     assert "| `demo/bank` | 12 | 0 |" in text
+    assert "| `demo/localcloud` | 17 | 1 |" in text
     assert '??? note "The 1 `# type: ignore` left, each with its reason"' in text
     assert "    | `demo/localcloud/x.py:3` | `import-untyped` | moto ships no types |" in text
     assert "Measured with `python benchmarks/type_check.py` on 2026-12-07 23:00:00 UTC in 21 s." in text
@@ -224,3 +227,30 @@ def test_a_string_that_mentions_a_type_ignore_is_not_one(
     monkeypatch.setattr(type_check, "ROOT", tmp_path)
 
     assert type_check.ignores([module]) == [{"where": "demo/doc.py:2", "codes": "misc", "reason": "why"}]
+
+
+def test_make_coverage_writes_the_figures_of_make_tests_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    report = coverage_report(bank_missing_branches=0) | {
+        "meta": {"version": "7.18.0", "timestamp": "2026-12-08T01:00:00.123456"}
+    }
+    (tmp_path / "coverage.json").write_text(json.dumps(report))
+    out = tmp_path / "figures.json"
+    monkeypatch.setattr(sys, "argv", ["x", "--report", str(tmp_path / "coverage.json"), "--json", str(out)])
+
+    branch_coverage.main()
+
+    written = json.loads(out.read_text())
+    assert written["whole"]["percent"] == pytest.approx(97.4)
+    assert written["measured"]["at"] == "2026-12-08T01:00:00"
+    assert all(gate["passed"] for gate in written["gates"].values())
+
+
+def test_without_make_tests_report_make_coverage_says_what_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["x", "--report", str(tmp_path / "none.json")])
+
+    with pytest.raises(SystemExit, match="run make test first"):
+        branch_coverage.main()
